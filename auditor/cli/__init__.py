@@ -1,0 +1,26 @@
+"""The ``auditor`` command line: one click group, one module per command family."""
+
+from __future__ import annotations
+
+import click
+
+from auditor import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="auditor")
+def main() -> None:
+    """Check data flows (lineage events) against privacy policy packs."""
+
+
+def _register() -> None:
+    # Imported here so that `auditor --help` stays fast and a missing optional
+    # piece names itself instead of breaking every command.
+    from auditor.cli import check_cmd, policy_cmd
+
+    main.add_command(check_cmd.check)
+    main.add_command(check_cmd.explain)
+    main.add_command(policy_cmd.policy)
+
+
+_register()

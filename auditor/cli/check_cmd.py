@@ -1,0 +1,138 @@
+"""`auditor check` (spec §3) and `auditor explain`: offline classification of JSONL events."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import IO
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from auditor.cli.common import load_engine_or_exit, open_lines_or_exit
+from auditor.engine import Decision, Engine
+from auditor.inputs import NotJson, decode
+from auditor.tally import Tally
+
+
+def decisions(engine: Engine, lines: Iterator[tuple[int, bytes]]) -> Iterator[Decision]:
+    """One decision per input line, in order; a line that is not JSON is an invalid event."""
+    for _number, raw in lines:
+        value = decode(raw)
+        if type(value) is NotJson:
+            yield engine.invalid(str(value))
+        else:
+            yield engine.classify(value)
+
+
+def _write_jsonl(stream: Iterator[Decision], out: IO[bytes], with_event: bool) -> Tally:
+    tally = Tally()
+    for decision in stream:
+        tally.add(decision)
+        out.write(decision.to_json(with_event) + b"\n")
+    return tally
+
+
+def _write_table(stream: Iterator[Decision], console: Console) -> Tally:
+    tally = Tally()
+    table = Table("event_id", "verdict", "findings", "transfer", show_lines=False)
+    for decision in stream:
+        tally.add(decision)
+        findings = "\n".join(f"[{f.effect}] {f.kind}: {f.message}" for f in decision.findings)
+        t = decision.transfer
+        table.add_row(
+            decision.event_id or "-",
+            decision.verdict,
+            findings or "-",
+            f"{t.from_country}->{t.to_country} {t.mechanism}" if t else "-",
+        )
+    console.print(table)
+    return tally
+
+
+def print_summary(tally: Tally, console: Console, title: str) -> None:
+    console.print(f"[bold]{title}[/bold]")
+    console.print(
+        f"events: {tally.events}  allow: {tally.verdicts['allow']}  "
+        f"violation: {tally.verdicts['violation']}  invalid: {tally.verdicts['invalid']}"
+    )
+    if tally.by_rule:
+        table = Table("rule", "kind", "severity", "effect", "events", "examples", title="findings")
+        for (rule, kind, severity, effect), count in sorted(
+            tally.by_rule.items(), key=lambda kv: (-kv[1], kv[0])
+        ):
+            table.add_row(rule, kind, severity, effect, str(count),
+                          ", ".join(tally.examples.get(rule, [])))
+        console.print(table)
+    if tally.by_kind:
+        console.print("violations by kind: " + ", ".join(
+            f"{kind} {count}" for kind, count in sorted(tally.by_kind.items())))
+    if tally.invalid:
+        console.print("invalid events by field: " + ", ".join(
+            f"{field} {count}" for field, count in sorted(tally.invalid.items())))
+    if tally.transfers:
+        table = Table("regime", "mechanism", "from", "to", "events", title="transfers")
+        for (regime, mechanism, src, dst), count in sorted(tally.transfers.items()):
+            table.add_row(regime, mechanism, src, dst, str(count))
+        console.print(table)
+
+
+@click.command()
+@click.option("--policy", "policy_path", required=True, metavar="POLICY.yaml",
+              help="The policy pack to check against.")
+@click.argument("events", default="-", metavar="[EVENTS.jsonl | -]")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "table", "summary"]),
+              default="jsonl", show_default=True, help="Output: one decision per line, a table, "
+              "or counts.")
+@click.option("--no-event", is_flag=True, help="jsonl: leave the input event out of each record.")
+def check(policy_path: str, events: str, fmt: str, no_event: bool) -> None:
+    """Classify lineage events (JSONL, gzip or stdin) and write one decision per line.
+
+    Exit status: 0 no violation and no invalid input; 1 at least one violation or invalid
+    event; 2 usage error or a policy that fails to load.
+    """
+    engine = load_engine_or_exit(policy_path)
+    stream = decisions(engine, open_lines_or_exit(events))
+    console = Console(soft_wrap=False, width=200 if not sys.stdout.isatty() else None)
+    try:
+        if fmt == "jsonl":
+            tally = _write_jsonl(stream, sys.stdout.buffer, not no_event)
+            sys.stdout.buffer.flush()
+        elif fmt == "table":
+            tally = _write_table(stream, console)
+        else:
+            tally = Tally()
+            for decision in stream:
+                tally.add(decision)
+            print_summary(tally, console, f"{engine.policy.id} ({engine.version[:19]}): {events}")
+    except BrokenPipeError:  # `auditor check ... | head` is fine
+        sys.stderr.close()
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"auditor check: cannot read {events}: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(1 if tally.verdicts["violation"] or tally.verdicts["invalid"] else 0)
+
+
+@click.command()
+@click.option("--policy", "policy_path", required=True, metavar="POLICY.yaml")
+@click.argument("events", default="-", metavar="[EVENTS.jsonl | -]")
+@click.option("--event-id", "event_ids", multiple=True, help="Only explain these events.")
+def explain(policy_path: str, events: str, event_ids: tuple[str, ...]) -> None:
+    """Show, rule by rule, why each event gets its decision."""
+    engine = load_engine_or_exit(policy_path)
+    wanted = set(event_ids)
+    for number, raw in open_lines_or_exit(events):
+        value = decode(raw)
+        if wanted and (not isinstance(value, dict) or value.get("event_id") not in wanted):
+            continue
+        if type(value) is NotJson:
+            click.echo(f"line {number}: invalid event: {value}\n")
+            continue
+        click.echo(f"line {number}:")
+        for line in engine.explain(value):
+            click.echo("  " + line)
+        click.echo("  decision: " + orjson.dumps(engine.classify(value).as_dict(False)).decode())
+        click.echo()

@@ -1,0 +1,40 @@
+"""What several commands share: loading a policy or opening input with a clear message on failure."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from auditor.engine import Engine
+from auditor.inputs import read_lines
+from auditor.legal import LegalTablesError
+from auditor.policy import PolicyError, load_policy
+
+
+def load_engine_or_exit(policy_path: str) -> Engine:
+    """The engine for ``policy_path``; on failure every error goes to stderr and exit 2."""
+    try:
+        return Engine(load_policy(policy_path))
+    except PolicyError as exc:
+        click.echo(str(exc), err=True)
+    except LegalTablesError as exc:
+        click.echo(f"legal tables failed to load: {exc}", err=True)
+    sys.exit(2)
+
+
+def open_lines_or_exit(path: str) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of ``path``; exit 2 with a message if it cannot be opened."""
+    if path != "-":
+        p = Path(path)
+        if not p.is_file():
+            click.echo(f"error: no such events file: {path}", err=True)
+            sys.exit(2)
+        try:
+            p.open("rb").close()
+        except OSError as exc:
+            click.echo(f"error: cannot read {path}: {exc.strerror}", err=True)
+            sys.exit(2)
+    return read_lines(path)

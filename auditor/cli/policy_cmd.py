@@ -1,0 +1,82 @@
+"""`auditor policy validate` and `auditor policy test`: checking packs and running their suites."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from auditor.engine import Engine
+from auditor.legal import LegalTablesError
+from auditor.policy import PolicyError, load_policy
+from auditor.suites import SuiteError, discover, run_suite
+
+
+@click.group()
+def policy() -> None:
+    """Validate policy packs and run their test suites."""
+
+
+@policy.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(files: tuple[str, ...]) -> None:
+    """Load each policy file and report every error (file, line, rule, what to change).
+
+    Exit status: 0 all valid, 1 at least one invalid.
+    """
+    failed = 0
+    for name in files:
+        try:
+            engine = Engine(load_policy(name))
+        except (PolicyError, LegalTablesError) as exc:
+            failed += 1
+            click.echo(f"FAIL {name}\n{exc}", err=True)
+            continue
+        p = engine.policy
+        click.echo(f"ok   {name}: policy {p.id}, {len(p.rules)} rules, {len(p.exceptions)} "
+                   f"exceptions, {engine.version}")
+    sys.exit(1 if failed else 0)
+
+
+@policy.command()
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
+def test(path: str, verbose: bool) -> None:
+    """Run the suites at PATH (a *.tests.yaml file, or a folder searched recursively).
+
+    Exit status: 0 all cases pass, 1 a case fails, 2 a suite or its policy cannot be loaded.
+    """
+    suites = discover(Path(path))
+    if not suites:
+        click.echo(f"no *.tests.yaml suites under {path}", err=True)
+        sys.exit(2)
+    console = Console(width=200 if not sys.stdout.isatty() else None)
+    table = Table("suite", "case", "line", "expected", "got", "result")
+    totals = {"pass": 0, "fail": 0}
+    broken = 0
+    per_suite: list[tuple[str, int, int]] = []
+    for suite in suites:
+        try:
+            results = run_suite(suite)
+        except SuiteError as exc:
+            broken += 1
+            click.echo(f"ERROR {suite}: {exc}", err=True)
+            continue
+        passed = sum(r.passed for r in results)
+        per_suite.append((str(suite), passed, len(results) - passed))
+        for r in results:
+            totals["pass" if r.passed else "fail"] += 1
+            if verbose or not r.passed:
+                table.add_row(Path(r.suite).name, r.name, str(r.line), r.expected, r.got,
+                              "PASS" if r.passed else "FAIL: " + "; ".join(r.problems))
+    if table.row_count:
+        console.print(table)
+    summary = Table("suite", "passed", "failed", title="policy test")
+    for name, ok, bad in per_suite:
+        summary.add_row(name, str(ok), str(bad))
+    console.print(summary)
+    console.print(f"{totals['pass']} passed, {totals['fail']} failed")
+    sys.exit(2 if broken else (1 if totals["fail"] else 0))

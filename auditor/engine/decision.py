@@ -1,0 +1,112 @@
+"""Decision v1 (spec §2): findings, the transfer record, and the decision for one event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from auditor.legal.chapter_v import Transfer
+
+KINDS = (
+    "residency",
+    "transfer",
+    "sovereignty",
+    "purpose",
+    "encryption",
+    "retention",
+    "special_category",
+    "erasure",
+    "home_region",
+    "unknown_reference",
+    "schema",
+)
+VERDICTS = ("allow", "violation", "invalid")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    kind: str
+    severity: str
+    effect: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedException:
+    id: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Everything of a decision but the event id: shared by all events of one flow."""
+
+    verdict: str
+    findings: tuple[Finding, ...]
+    transfer: Transfer | None
+    exceptions: tuple[AppliedException, ...]
+    body: dict[str, Any]
+
+    @classmethod
+    def of(cls, findings: tuple[Finding, ...], transfer: Transfer | None,
+           exceptions: tuple[AppliedException, ...], policy: dict[str, str],
+           invalid: bool = False) -> Outcome:
+        if invalid:
+            verdict = "invalid"
+        elif any(f.effect == "deny" for f in findings):
+            verdict = "violation"
+        else:
+            verdict = "allow"
+        body: dict[str, Any] = {
+            "verdict": verdict,
+            "findings": findings,
+            "transfer": transfer,
+            "policy": policy,
+        }
+        if exceptions:
+            body["exceptions"] = exceptions
+        return cls(verdict, findings, transfer, exceptions, body)
+
+
+class Decision:
+    """The decision for one event: its id, the shared outcome, and the event itself."""
+
+    __slots__ = ("event", "event_id", "event_time", "outcome")
+
+    def __init__(self, event_id: str | None, outcome: Outcome, event: Any = None,
+                 event_time: float | None = None) -> None:
+        self.event_id = event_id
+        self.outcome = outcome
+        self.event = event
+        self.event_time = event_time
+
+    @property
+    def verdict(self) -> str:
+        return self.outcome.verdict
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.outcome.findings
+
+    @property
+    def transfer(self) -> Transfer | None:
+        return self.outcome.transfer
+
+    def as_dict(self, with_event: bool = True) -> dict[str, Any]:
+        """The decision record; the valid input event rides along as ``event`` (the audit log
+        keeps what was judged, unknown fields included)."""
+        out = {"event_id": self.event_id, **self.outcome.body}
+        if with_event and self.event is not None:
+            out["event"] = self.event
+        return out
+
+    def to_json(self, with_event: bool = True) -> bytes:
+        return orjson.dumps(self.as_dict(with_event))
+
+    def plain(self, with_event: bool = True) -> dict[str, Any]:
+        """The decision as plain JSON values (dataclasses turned into dicts)."""
+        result: dict[str, Any] = orjson.loads(self.to_json(with_event))
+        return result

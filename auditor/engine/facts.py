@@ -1,0 +1,129 @@
+"""What the engine knows about one flow once its names are resolved against the policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.legal.chapter_v import Transfer
+from auditor.legal.countries import iso_countries
+from auditor.legal.tables import LegalTables
+from auditor.locations import CloudCatalogue
+from auditor.policy.model import DataClass, LocationGroup, Party, Policy
+
+PAST = {
+    "store": "stored",
+    "process": "processed",
+    "transfer": "transferred",
+    "access": "accessed",
+    "delete": "deleted",
+    "anonymize": "anonymised",
+    "erasure_request": "named in an erasure request",
+}
+
+
+@dataclass(slots=True)
+class Facts:
+    """One flow with every name resolved; built once per distinct flow and legal epoch."""
+
+    at: float
+    tenant: str | None
+    data_class: str
+    klass: DataClass | None
+    operation: str
+    origin: str
+    origin_country: str | None
+    destination: str
+    destination_country: str | None
+    processor_id: str
+    processor: Party | None
+    purpose: str
+    in_transit: str | None
+    at_rest: str | None
+    retention_days: int | None
+    retention_stated: bool
+    special: tuple[str, ...]
+    anonymized: bool
+    home_region: str | None
+    home: LocationGroup | None
+    settings: dict[str, Any]
+    derogation: str | None
+    transfer: Transfer | None = None
+
+    @property
+    def done(self) -> str:
+        """'call_recording stored' - the subject of most finding messages."""
+        return f"{self.data_class} {PAST[self.operation]}"
+
+    def place(self, which: str) -> str:
+        if which == "origin":
+            return f"{self.origin} ({self.origin_country})"
+        return f"{self.destination} ({self.destination_country})"
+
+
+class Places:
+    """Resolves locations to countries and matches location patterns, for one policy."""
+
+    def __init__(self, policy: Policy, tables: LegalTables, catalogue: CloudCatalogue) -> None:
+        self.policy = policy
+        self.tables = tables
+        self.catalogue = catalogue
+        self._countries = iso_countries()
+
+    def country(self, location: str) -> str | None:
+        """The ISO country of a LOCATION, or None when the policy cannot place it."""
+        prefix, _, rest = location.partition(":")
+        if prefix == "country":
+            return rest if rest in self._countries else None
+        if prefix == "site":
+            site = self.policy.sites.get(rest)
+            return site.country if site is not None else None
+        return self.catalogue.country(location)
+
+    def matches(self, pattern: str, location: str, country: str | None, facts: Facts) -> bool:
+        if pattern == "home_region":
+            home = facts.home
+            return home is not None and any(
+                self.matches(p, location, country, facts) for p in home.locations
+            )
+        prefix, _, rest = pattern.partition(":")
+        if prefix == "zone":
+            zone = self.policy.zones[rest]
+            return any(self.matches(p, location, country, facts) for p in zone.locations)
+        if prefix == "country":
+            if country is None:
+                return False
+            if rest == "EEA":
+                return self.tables.in_eea(country, facts.at)
+            if rest == "EU":
+                return country in self.tables.eu_countries(facts.at)
+            return country == rest
+        return pattern == location
+
+    def any_match(self, patterns: tuple[str, ...] | list[str], which: str, facts: Facts) -> bool:
+        location = facts.origin if which == "origin" else facts.destination
+        country = facts.origin_country if which == "origin" else facts.destination_country
+        return any(self.matches(p, location, country, facts) for p in patterns)
+
+    def label(self, pattern: str, facts: Facts) -> str:
+        """How a pattern reads in a message: 'EEA', 'home region EUR1', 'zone uk-dc'."""
+        if pattern == "home_region":
+            return f"home region {facts.home_region}" if facts.home_region else "home region (none)"
+        prefix, _, rest = pattern.partition(":")
+        if prefix == "zone":
+            zone = self.policy.zones[rest]
+            return zone.description or f"zone {rest}"
+        if prefix == "country":
+            return rest
+        return pattern
+
+    def country_set(self, codes: list[str], at: float) -> set[str]:
+        out: set[str] = set()
+        for code in codes:
+            if code == "EEA":
+                out |= self.tables.eea_countries(at)
+            elif code == "EU":
+                out |= self.tables.eu_countries(at)
+            else:
+                out.add(code)
+        return out

@@ -1,0 +1,328 @@
+"""One-pass validation of a decoded lineage event v1 into the flow key the engine classifies.
+
+This is the per-event hot path, so it is written as one flat function of type checks
+rather than a generic schema walk; ``schemas/lineage-event-v1.schema.json`` stays the
+source of truth and ``tests/unit/test_event_schema_agreement.py`` proves both agree.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from auditor.events.vocabulary import (
+    AT_REST,
+    DEROGATIONS,
+    IN_TRANSIT,
+    OPERATIONS,
+    SPECIAL_CATEGORIES,
+)
+
+# A flow key: every field of the event that can change its (stateless) decision, in
+# vocabulary.FLOW_FIELDS order. Equal keys at the same legal epoch get equal decisions.
+Flow = tuple[Any, ...]
+# (event_id, event time as POSIX seconds, flow key, tenant id or None)
+Parsed = tuple[str, float, Flow, "str | None"]
+
+_OPERATIONS = frozenset(OPERATIONS)
+_IN_TRANSIT = frozenset(IN_TRANSIT)
+_AT_REST = frozenset(AT_REST)
+_SPECIAL = frozenset(SPECIAL_CATEGORIES)
+_DEROGATIONS = frozenset(DEROGATIONS)
+_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})\Z"
+)
+_AFTER_SECONDS = frozenset(".Z+-")
+_LOCATION = re.compile(r"(?:aws|azure|gcp|country|site):\S+\Z")
+_LOCATION_TEXT = (
+    "a LOCATION string aws:<region>, azure:<region>, gcp:<region>, country:<ISO code> or site:<id>"
+)
+_MAX_SHOWN = 60
+# Well-formed LOCATION strings seen so far: a set lookup is cheaper than the pattern.
+_SEEN_LOCATIONS: set[str] = set()
+
+
+def show(value: object) -> str:
+    """A short, safe rendering of a value for an error message."""
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _want(field: str, expected: str, value: object) -> str:
+    return f"{field}: expected {expected}, got {_kind(value)} {show(value)}"
+
+
+def parse_time(value: str) -> float | None:
+    """POSIX seconds of an RFC 3339 date-time with offset, or None if it is not one."""
+    # Fast path: the common shape checked by position, then the C parser checks ranges.
+    if (
+        len(value) >= 20
+        and value[10] == "T"
+        and value[4] == "-"
+        and value[7] == "-"
+        and value[13] == ":"
+        and value[16] == ":"
+        and value[19] in _AFTER_SECONDS
+        and (value[-1] == "Z" or (value[-6] in "+-" and value[-3] == ":"))
+    ):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            pass
+    m = _TIME.match(value)
+    if m is None:
+        return None
+    text = value.upper() if (value[10] == "t" or value[-1] == "z") else value
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        pass
+    if m.group(3) != "60" or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        return None
+    # RFC 3339 allows a leap second; Python does not: count it as the next second.
+    try:
+        moment = datetime.fromisoformat(text[:17] + "59" + text[19:])
+    except ValueError:
+        return None
+    return (moment + timedelta(seconds=1)).timestamp()
+
+
+def _location(obj: dict[str, Any], name: str) -> str:
+    """The LOCATION of ``origin``/``destination``; raises ValueError with the message."""
+    place = obj.get(name)
+    if type(place) is not dict:
+        if place is None and name not in obj:
+            raise ValueError(f"{name}: required field is missing")
+        raise ValueError(_want(name, 'an object {"location": LOCATION}', place))
+    loc = place.get("location")
+    if type(loc) is not str:
+        if loc is None and "location" not in place:
+            raise ValueError(f"{name}.location: required field is missing")
+        raise ValueError(_want(f"{name}.location", _LOCATION_TEXT, loc))
+    if loc not in _SEEN_LOCATIONS:
+        if _LOCATION.match(loc) is None:
+            raise ValueError(_want(f"{name}.location", _LOCATION_TEXT, loc))
+        if len(_SEEN_LOCATIONS) < 65536:  # bounded: hostile input cannot grow it forever
+            _SEEN_LOCATIONS.add(loc)
+    if name == "destination":
+        system = place.get("system")
+        if system is not None and type(system) is not str:
+            raise ValueError(_want("destination.system", "a string", system))
+        if system is None and "system" in place:
+            raise ValueError(_want("destination.system", "a string", system))
+    return loc
+
+
+def _optional_str(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        if name in obj:
+            raise ValueError(_want(name, "a string", value))
+        return None
+    if type(value) is not str:
+        raise ValueError(_want(name, "a string", value))
+    return value
+
+
+def _encryption(obj: dict[str, Any]) -> tuple[str | None, str | None]:
+    enc = obj["encryption"]
+    if type(enc) is not dict:
+        raise ValueError(_want("encryption", "an object {in_transit?, at_rest?}", enc))
+    in_transit = enc.get("in_transit")
+    if (in_transit is not None or "in_transit" in enc) and in_transit not in _IN_TRANSIT:
+        raise ValueError(_want("encryption.in_transit", "one of " + ", ".join(IN_TRANSIT), in_transit))
+    at_rest = enc.get("at_rest")
+    if (at_rest is not None or "at_rest" in enc) and at_rest not in _AT_REST:
+        raise ValueError(_want("encryption.at_rest", "one of " + ", ".join(AT_REST), at_rest))
+    return in_transit, at_rest
+
+
+def _tenant(obj: dict[str, Any]) -> tuple[str, str | None, tuple[Any, ...]]:
+    tenant = obj["tenant"]
+    if type(tenant) is not dict:
+        raise ValueError(_want("tenant", 'an object {"id": string, ...}', tenant))
+    tid = tenant.get("id")
+    if type(tid) is not str:
+        if tid is None and "id" not in tenant:
+            raise ValueError("tenant.id: required field is missing")
+        raise ValueError(_want("tenant.id", "a string", tid))
+    home = tenant.get("home_region")
+    if type(home) is not str and (home is not None or "home_region" in tenant):
+        raise ValueError(_want("tenant.home_region", "a string", home))
+    settings = tenant.get("settings")
+    if settings is None:
+        if "settings" in tenant:
+            raise ValueError(_want("tenant.settings", "an object", settings))
+        return tid, home, ()
+    if type(settings) is not dict:
+        raise ValueError(_want("tenant.settings", "an object of string/number/boolean", settings))
+    items = []
+    for key, value in settings.items():
+        kind = type(value)
+        if kind is not str and kind is not bool and kind is not int and kind is not float:
+            raise ValueError(_want(f"tenant.settings.{key}", "a string, number or boolean", value))
+        # The type is part of the key: True == 1 in Python, but not in a policy.
+        items.append((key, kind, value))
+    return tid, home, tuple(items)
+
+
+def _retention(obj: dict[str, Any]) -> int | None:
+    value = obj["retention_days"]
+    if value is None:
+        return None
+    if type(value) is not int or value < 0:
+        raise ValueError(_want("retention_days", "an integer >= 0 or null", value))
+    return value
+
+
+def _special(obj: dict[str, Any]) -> tuple[str, ...]:
+    value = obj["special_categories"]
+    if type(value) is not list:
+        raise ValueError(_want("special_categories", "an array of special categories", value))
+    for i, item in enumerate(value):
+        if item not in _SPECIAL or type(item) is not str:
+            raise ValueError(
+                _want(f"special_categories[{i}]", "one of " + ", ".join(SPECIAL_CATEGORIES), item)
+            )
+    return tuple(sorted(set(value)))
+
+
+def _rest(obj: dict[str, Any]) -> None:
+    """Fields that do not change a decision but must still be well-formed."""
+    subject = obj.get("subject")
+    if subject is not None or "subject" in obj:
+        if type(subject) is not dict or type(subject.get("key")) is not str:
+            raise ValueError(_want("subject", 'an object {"key": string}', subject))
+    upstream = obj.get("upstream")
+    if upstream is not None or "upstream" in obj:
+        if type(upstream) is not list:
+            raise ValueError(_want("upstream", "an array of event ids", upstream))
+        for i, item in enumerate(upstream):
+            if type(item) is not str:
+                raise ValueError(_want(f"upstream[{i}]", "a string", item))
+    labels = obj.get("labels")
+    if labels is not None or "labels" in obj:
+        if type(labels) is not dict:
+            raise ValueError(_want("labels", "an object of string values", labels))
+        for key, value in labels.items():
+            if type(value) is not str:
+                raise ValueError(_want(f"labels.{key}", "a string", value))
+    _optional_str(obj, "service")
+
+
+def parse_event(obj: object) -> Parsed | str:
+    """Validate a decoded JSON value as a v1 event.
+
+    Returns ``(event_id, event_time_seconds, flow, tenant_id)`` for a valid event, or a
+    message naming the first wrong field and why. Never raises.
+    """
+    if type(obj) is not dict:
+        return _want("event", "a JSON object", obj)
+    try:
+        return _parse(obj)
+    except ValueError as exc:
+        return str(exc)
+    except Exception as exc:  # pragma: no cover - a bug here must still not stop a stream
+        return f"event: could not be validated ({type(exc).__name__})"
+
+
+def _parse(obj: dict[str, Any]) -> Parsed:
+    event_id = obj.get("event_id")
+    if type(event_id) is not str or not 0 < len(event_id) <= 128:
+        if event_id is None and "event_id" not in obj:
+            raise ValueError("event_id: required field is missing")
+        raise ValueError(_want("event_id", "a string of 1-128 characters", event_id))
+    version = obj.get("spec_version", "1")
+    if version != "1" or type(version) is not str:
+        raise ValueError(f"spec_version: unsupported version {show(version)}; this auditor reads '1'")
+    when = obj.get("event_time")
+    if type(when) is not str:
+        if when is None and "event_time" not in obj:
+            raise ValueError("event_time: required field is missing")
+        raise ValueError(_want("event_time", "an RFC 3339 date-time string", when))
+    seconds = parse_time(when)
+    if seconds is None:
+        raise ValueError(
+            f"event_time: {show(when)} is not an RFC 3339 date-time with offset "
+            "(e.g. 2026-03-14T09:26:53Z)"
+        )
+    data_class = obj.get("data_class")
+    if type(data_class) is not str:
+        if data_class is None and "data_class" not in obj:
+            raise ValueError("data_class: required field is missing")
+        raise ValueError(_want("data_class", "a string", data_class))
+    operation = obj.get("operation")
+    if operation not in _OPERATIONS or type(operation) is not str:
+        if operation is None and "operation" not in obj:
+            raise ValueError("operation: required field is missing")
+        raise ValueError(_want("operation", "one of " + ", ".join(OPERATIONS), operation))
+    origin = _location(obj, "origin")
+    destination = _location(obj, "destination")
+    processor = _optional_str(obj, "processor")
+    purpose = _optional_str(obj, "purpose")
+    in_transit, at_rest = _encryption(obj) if "encryption" in obj else (None, None)
+    if "retention_days" in obj:
+        retention, stated = _retention(obj), True
+    else:
+        retention, stated = None, False
+    special = _special(obj) if "special_categories" in obj else ()
+    anonymized = obj.get("anonymized", False)
+    if type(anonymized) is not bool:
+        raise ValueError(_want("anonymized", "a boolean", anonymized))
+    tenant_id, home, settings = _tenant(obj) if "tenant" in obj else (None, None, ())
+    derogation = obj.get("derogation")
+    if derogation is not None or "derogation" in obj:
+        if derogation not in _DEROGATIONS or type(derogation) is not str:
+            raise ValueError(_want("derogation", "one of " + ", ".join(DEROGATIONS), derogation))
+    if "subject" in obj or "upstream" in obj or "labels" in obj or "service" in obj:
+        _rest(obj)
+    flow = (
+        data_class,
+        operation,
+        origin,
+        destination,
+        processor,
+        purpose,
+        in_transit,
+        at_rest,
+        retention,
+        stated,
+        special,
+        anonymized,
+        home,
+        settings,
+        derogation,
+    )
+    return event_id, seconds, flow, tenant_id
+
+
+def validation_error(obj: object) -> str | None:
+    """None if ``obj`` is a valid lineage event v1, else what is wrong with it."""
+    result = parse_event(obj)
+    return result if type(result) is str else None
+
+
+def readable_event_id(obj: object) -> str | None:
+    """The event id of a (possibly invalid) event, if one can be read safely."""
+    if type(obj) is dict:
+        event_id = obj.get("event_id")
+        if type(event_id) is str and 0 < len(event_id) <= 128:
+            return event_id
+    return None

@@ -1,0 +1,389 @@
+"""Building the policy model from merged files, checking every reference it makes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from auditor.events.vocabulary import SPECIAL_CATEGORIES
+from auditor.legal.countries import iso_countries
+from auditor.locations import load_catalogue
+from auditor.policy.errors import PolicyIssue, Where
+from auditor.policy.model import (
+    DataClass,
+    Dpf,
+    LocationGroup,
+    Named,
+    Party,
+    Policy,
+    PolicyException,
+    Rule,
+    Selector,
+    Setting,
+    Site,
+    Span,
+)
+from auditor.policy.values import parse_instant, suggest
+
+if TYPE_CHECKING:
+    from auditor.policy.loader import Merged
+
+_SETTING_TYPES = {"bool": (bool,), "int": (int,), "string": (str,), "enum": (str,), "list": (str,)}
+
+
+class _Checker:
+    """Collects issues while the model is built; every method is total (never raises)."""
+
+    def __init__(self, merged: Merged, issues: list[PolicyIssue]) -> None:
+        self.merged = merged
+        self.issues = issues
+        self.rule: str | None = None
+
+    def error(self, where: Where, message: str, path: str = "") -> None:
+        self.issues.append(PolicyIssue(where, message, self.rule, path))
+
+    # -- facts ---------------------------------------------------------------
+    def span(self, value: Any, where: Where, path: str) -> Span | None:
+        if value is False or value is None:
+            return None
+        if value is True:
+            return Span()
+        since = until = None
+        if "since" in value:
+            since = parse_instant(value["since"])
+            if since is None:
+                self.error(where, f"'{value['since']}' is not a date YYYY-MM-DD", path + ".since")
+        if "until" in value:
+            until = parse_instant(value["until"])
+            if until is None:
+                self.error(where, f"'{value['until']}' is not a date YYYY-MM-DD", path + ".until")
+        return Span(since, until)
+
+    def country(self, code: str, where: Where, path: str) -> None:
+        if code not in iso_countries():
+            self.error(where, f"'{code}' is not an ISO 3166-1 alpha-2 country code", path)
+
+    def party(self, pid: str, raw: Mapping[str, Any], where: Where, path: str) -> Party:
+        self.country(raw["country"], where, path + ".country")
+        parent = raw.get("parent_country", raw["country"])
+        self.country(parent, where, path + ".parent_country")
+        safe = raw.get("safeguards") or {}
+        dpf = None
+        if safe.get("dpf"):
+            raw_dpf = safe["dpf"] if isinstance(safe["dpf"], dict) else {}
+            span = self.span(raw_dpf or True, where, path + ".safeguards.dpf") or Span()
+            dpf = Dpf(
+                span,
+                uk_extension=bool(raw_dpf.get("uk_extension", False)),
+                hr=bool(raw_dpf.get("hr", False)),
+                non_hr=bool(raw_dpf.get("non_hr", True)),
+            )
+            if raw["country"] != "US":
+                self.error(where, "the DPF list only holds US organisations; set country: US "
+                           "or remove safeguards.dpf", path + ".safeguards.dpf")
+        return Party(
+            id=pid,
+            name=str(raw.get("name", pid)),
+            country=raw["country"],
+            parent_country=parent,
+            dpf=dpf,
+            privacy_shield=self.span(safe.get("privacy_shield"), where, path + ".privacy_shield"),
+            scc=self.span(safe.get("scc"), where, path + ".safeguards.scc"),
+            idta=self.span(safe.get("idta"), where, path + ".safeguards.idta"),
+            bcr=self.span(safe.get("bcr"), where, path + ".safeguards.bcr"),
+            where=where,
+        )
+
+    # -- references ----------------------------------------------------------
+    def known(self, kind: str, name: str, known: Mapping[str, Any], where: Where, path: str) -> bool:
+        if name in known:
+            return True
+        self.error(where, f"unknown {kind} '{name}'{suggest(name, known)}", path)
+        return False
+
+    def pattern(self, pattern: str, policy: _Draft, where: Where, path: str,
+                allow_home: bool = True) -> None:
+        if pattern == "home_region":
+            if not allow_home:
+                self.error(where, "'home_region' depends on the tenant and cannot be used here; "
+                           "list the locations instead", path)
+            elif not policy.home_regions:
+                self.error(where, "'home_region' is used but no home_regions are defined", path)
+            return
+        prefix, _, rest = pattern.partition(":")
+        if prefix == "zone":
+            self.known("zone", rest, policy.zones, where, path)
+        elif prefix == "site":
+            self.known("site", rest, policy.sites, where, path)
+        elif prefix == "country":
+            if rest not in ("EEA", "EU"):
+                self.country(rest, where, path)
+        elif load_catalogue().country(pattern) is None:
+            known = [r.region for r in load_catalogue().regions(prefix)]
+            self.error(where, f"unknown {prefix} region '{rest}'{suggest(rest, known)}", path)
+
+    def selector(self, raw: Any, policy: _Draft, where: Where, path: str) -> Selector | None:
+        if raw is None:
+            return None
+        for key, kind, table in (
+            ("data_classes", "data class", policy.data_classes),
+            ("purposes", "purpose", policy.purposes),
+            ("processors", "processor", policy.processors),
+        ):
+            for i, name in enumerate(raw.get(key, ())):
+                self.known(kind, name, table, where, f"{path}.{key}[{i}]")
+        settings: dict[str, tuple[Any, ...]] | None = None
+        if "tenant_settings" in raw:
+            settings = {}
+            for name, wanted in raw["tenant_settings"].items():
+                values = tuple(wanted) if isinstance(wanted, list) else (wanted,)
+                settings[name] = values
+                if self.known("tenant setting", name, policy.settings, where,
+                              f"{path}.tenant_settings.{name}"):
+                    for value in values:
+                        self.setting_value(policy.settings[name], value, where,
+                                           f"{path}.tenant_settings.{name}")
+        for key in ("origin", "destination"):
+            for i, pattern in enumerate(raw.get(key, ())):
+                self.pattern(pattern, policy, where, f"{path}.{key}[{i}]")
+        enabled_by = raw.get("processor_enabled_by")
+        if enabled_by is not None and self.known(
+            "tenant setting", enabled_by, policy.settings, where, f"{path}.processor_enabled_by"
+        ) and policy.settings[enabled_by].type != "list":
+            self.error(where, f"tenant setting '{enabled_by}' must have type list to name "
+                       "processors", f"{path}.processor_enabled_by")
+        special = raw.get("special_categories")
+        return Selector(
+            data_classes=_set(raw.get("data_classes")),
+            operations=_set(raw.get("operations")),
+            purposes=_set(raw.get("purposes")),
+            processors=_set(raw.get("processors")),
+            tenants=_set(raw.get("tenants")),
+            tenant_settings=settings,
+            anonymized=raw.get("anonymized"),
+            special_categories=_set(special) if isinstance(special, list) else special,
+            origin=tuple(raw["origin"]) if "origin" in raw else None,
+            destination=tuple(raw["destination"]) if "destination" in raw else None,
+            cross_border=raw.get("cross_border"),
+            derogation=raw.get("derogation"),
+            processor_enabled_by=enabled_by,
+        )
+
+    def setting_value(self, setting: Setting, value: Any, where: Where, path: str) -> None:
+        types = _SETTING_TYPES[setting.type]
+        if type(value) not in types:
+            self.error(where, f"tenant setting '{setting.id}' has type {setting.type}; "
+                       f"{value!r} does not fit", path)
+        elif setting.type == "enum" and value not in setting.values:
+            self.error(where, f"{value!r} is not a value of tenant setting '{setting.id}'; use one "
+                       f"of: {', '.join(setting.values)}", path)
+
+
+def _set(values: Any) -> frozenset[str] | None:
+    return frozenset(values) if values is not None else None
+
+
+class _Draft:
+    """The named things of a policy, filled in before rules are checked against them."""
+
+    def __init__(self) -> None:
+        self.sites: dict[str, Site] = {}
+        self.zones: dict[str, LocationGroup] = {}
+        self.home_regions: dict[str, LocationGroup] = {}
+        self.data_classes: dict[str, DataClass] = {}
+        self.processors: dict[str, Party] = {}
+        self.purposes: dict[str, Named] = {}
+        self.settings: dict[str, Setting] = {}
+
+
+def _entries(merged: Merged, section: str) -> list[tuple[str, dict[str, Any], Where]]:
+    out = []
+    for name, (value, where) in merged.maps.get(section, {}).items():
+        if (section, (name,)) in merged.bad:
+            continue
+        out.append((name, value if isinstance(value, dict) else {}, where))
+    return out
+
+
+def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
+    """The checked model of ``merged``; appends an issue for every problem found."""
+    c = _Checker(merged, issues)
+    top = merged.top
+    draft = _Draft()
+    pid, pid_where = merged.scalars.get("id", (None, top.where(())))
+    if not isinstance(pid, str):
+        c.error(pid_where, "the policy needs an id (e.g. 'id: natterbox'); add it to the top file")
+        pid = "unnamed"
+    company_raw, company_where = merged.scalars.get("company", (None, top.where(())))
+    company = None
+    if isinstance(company_raw, dict) and "country" in company_raw:
+        cid = str(company_raw.get("id", pid))
+        company = c.party(cid, company_raw, company_where, "company")
+        draft.processors[cid] = company
+    else:
+        c.error(company_where, "the policy needs a company: {id, country, parent_country}")
+
+    for name, raw, where in _entries(merged, "sites"):
+        c.country(raw.get("country", ""), where, f"sites.{name}.country")
+        draft.sites[name] = Site(name, raw.get("description", ""), where, raw.get("country", ""))
+    for name, raw, where in _entries(merged, "data_classes"):
+        draft.data_classes[name] = DataClass(
+            name, raw.get("description", ""), where, bool(raw.get("hr", False)),
+            bool(raw.get("personal", True)),
+        )
+    for name, raw, where in _entries(merged, "purposes"):
+        draft.purposes[name] = Named(name, raw.get("description", ""), where)
+    for name, raw, where in _entries(merged, "processors"):
+        if company is not None and name == company.id:
+            c.error(where, f"'{name}' is the company itself; describe it under company: only",
+                    f"processors.{name}")
+            continue
+        draft.processors[name] = c.party(name, raw, where, f"processors.{name}")
+    for name, raw, where in _entries(merged, "tenant_settings"):
+        setting = Setting(name, raw.get("description", ""), where, raw["type"],
+                          tuple(raw.get("values", ())), raw.get("default"))
+        draft.settings[name] = setting
+        if setting.type == "enum" and not setting.values:
+            c.error(where, "an enum setting needs values: [...]", f"tenant_settings.{name}")
+        if setting.default is not None:
+            c.setting_value(setting, setting.default, where, f"tenant_settings.{name}.default")
+    for section, table in (("zones", draft.zones), ("home_regions", draft.home_regions)):
+        for name, raw, where in _entries(merged, section):
+            table[name] = LocationGroup(name, raw.get("description", raw.get("name", "")), where,
+                                        tuple(raw.get("locations", ())))
+    for section, table in (("zones", draft.zones), ("home_regions", draft.home_regions)):
+        for name, group in table.items():
+            for i, pattern in enumerate(group.locations):
+                c.pattern(pattern, draft, group.where, f"{section}.{name}.locations[{i}]",
+                          allow_home=False)
+    _check_zone_cycles(c, draft)
+    if "service_delivery" not in draft.purposes:
+        c.error(top.where(("purposes",)), "purposes must define 'service_delivery', the purpose "
+                "of an event that names none")
+
+    rules = _rules(c, merged, draft)
+    exceptions = _exceptions(c, merged, draft, {r.id for r in rules})
+    if company is None:
+        return None
+    limits = merged.scalars.get("limits", ({}, top.where(())))[0] or {}
+    return Policy(
+        id=pid,
+        title=str(merged.scalars.get("title", (pid, None))[0]),
+        version=str(merged.scalars.get("version", ("", None))[0]),
+        company=company,
+        sites=draft.sites,
+        zones=draft.zones,
+        home_regions=draft.home_regions,
+        data_classes=draft.data_classes,
+        processors=draft.processors,
+        purposes=draft.purposes,
+        settings=draft.settings,
+        rules=tuple(rules),
+        exceptions=tuple(exceptions),
+        files=tuple(merged.files),
+        document=_document(merged),
+        max_decision_cache=int(limits.get("max_decision_cache", 65536)),
+    )
+
+
+def _check_zone_cycles(c: _Checker, draft: _Draft) -> None:
+    def visit(name: str, seen: tuple[str, ...]) -> None:
+        for pattern in draft.zones[name].locations:
+            if pattern.startswith("zone:"):
+                child = pattern[5:]
+                if child in seen:
+                    c.error(draft.zones[name].where, f"zone '{name}' includes itself through "
+                            f"'{child}'", f"zones.{name}")
+                elif child in draft.zones:
+                    visit(child, (*seen, child))
+
+    for name in draft.zones:
+        visit(name, (name,))
+
+
+def _rules(c: _Checker, merged: Merged, draft: _Draft) -> list[Rule]:
+    rules: list[Rule] = []
+    seen: dict[str, Where] = {}
+    for raw, where, _src, _path in merged.rules:
+        rid = raw["id"]
+        c.rule = rid
+        if rid in seen:
+            c.error(where, f"rule id '{rid}' is already used at {seen[rid]}; rule ids must be "
+                    "unique")
+            continue
+        seen[rid] = where
+        when = c.selector(raw.get("when"), draft, where, "when")
+        unless = c.selector(raw.get("unless"), draft, where, "unless")
+        params = raw.get("params") or {}
+        _check_params(c, raw["kind"], params, draft, where)
+        citation = raw["citation"]
+        text = citation if isinstance(citation, str) else citation["text"]
+        source = "" if isinstance(citation, str) else citation.get("source", "")
+        rules.append(Rule(rid, raw["kind"], raw["description"], raw["severity"], raw["effect"],
+                          text, source, raw.get("team", ""), when, unless, params, where))
+    c.rule = None
+    return rules
+
+
+def _check_params(c: _Checker, kind: str, params: Mapping[str, Any], draft: _Draft,
+                  where: Where) -> None:
+    if kind == "residency":
+        for i, pattern in enumerate(params.get("allowed", ())):
+            c.pattern(pattern, draft, where, f"params.allowed[{i}]")
+    elif kind == "purpose":
+        for key in ("allowed", "denied"):
+            for i, name in enumerate(params.get(key, ())):
+                c.known("purpose", name, draft.purposes, where, f"params.{key}[{i}]")
+    elif kind == "retention" and "tenant_setting" in params:
+        name = params["tenant_setting"]
+        if c.known("tenant setting", name, draft.settings, where, "params.tenant_setting") and \
+                draft.settings[name].type != "int":
+            c.error(where, f"tenant setting '{name}' must have type int to override max_days",
+                    "params.tenant_setting")
+    elif kind == "sovereignty":
+        for key in ("allowed_parent_countries", "allowed_countries"):
+            for i, code in enumerate(params.get(key, ())):
+                if code not in ("EEA", "EU"):
+                    c.country(code, where, f"params.{key}[{i}]")
+    elif kind == "special_category":
+        for i, name in enumerate(params.get("categories", ())):
+            if name not in SPECIAL_CATEGORIES:
+                c.error(where, f"'{name}' is not a GDPR Art. 9 category{suggest(name, SPECIAL_CATEGORIES)}",
+                        f"params.categories[{i}]")
+
+
+def _exceptions(c: _Checker, merged: Merged, draft: _Draft, rule_ids: set[str]
+                ) -> list[PolicyException]:
+    out: list[PolicyException] = []
+    seen: set[str] = set()
+    for raw, where, _src, _path in merged.exceptions:
+        c.rule = raw["rule"]
+        if raw["id"] in seen:
+            c.error(where, f"exception id '{raw['id']}' is used twice")
+        seen.add(raw["id"])
+        if raw["rule"] not in rule_ids:
+            c.error(where, f"exception '{raw['id']}' names unknown rule '{raw['rule']}'"
+                    f"{suggest(raw['rule'], rule_ids)}", "rule")
+        expires = parse_instant(raw["expires"])
+        starts = parse_instant(raw["starts"]) if "starts" in raw else None
+        if expires is None:
+            c.error(where, f"expires '{raw['expires']}' is not a date or date-time", "expires")
+        if "starts" in raw and starts is None:
+            c.error(where, f"starts '{raw['starts']}' is not a date or date-time", "starts")
+        if expires is not None and starts is not None and starts >= expires:
+            c.error(where, "starts must be before expires", "starts")
+        when = c.selector(raw.get("when"), draft, where, "when")
+        out.append(PolicyException(raw["id"], raw["rule"], raw["justification"], raw["approver"],
+                                   Span(starts, expires), when, where))
+    c.rule = None
+    return out
+
+
+def _document(merged: Merged) -> dict[str, Any]:
+    """The merged policy as plain data, the input of its content hash."""
+    doc: dict[str, Any] = {k: v for k, (v, _) in merged.scalars.items()}
+    for section, entries in merged.maps.items():
+        doc[section] = {name: value for name, (value, _) in entries.items()}
+    doc["rules"] = [raw for raw, *_ in merged.rules]
+    doc["exceptions"] = [raw for raw, *_ in merged.exceptions]
+    return doc

@@ -1,0 +1,163 @@
+"""The policy model: a loaded, checked pack of facts, rules and exceptions (immutable)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.policy.errors import Where
+
+KINDS = (
+    "residency",
+    "transfer",
+    "sovereignty",
+    "purpose",
+    "encryption",
+    "retention",
+    "special_category",
+)
+SEVERITIES = ("low", "medium", "high", "critical")
+EFFECTS = ("deny", "warn", "dryrun")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A period [since, until) in POSIX seconds; None = open."""
+
+    since: float | None = None
+    until: float | None = None
+
+    def covers(self, at: float) -> bool:
+        return (self.since is None or self.since <= at) and (self.until is None or at < self.until)
+
+    def edges(self) -> tuple[float, ...]:
+        return tuple(x for x in (self.since, self.until) if x is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Dpf:
+    """A processor's entry on the Data Privacy Framework list."""
+
+    span: Span
+    uk_extension: bool = False
+    hr: bool = False
+    non_hr: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """The company or a processor: where it is established and who ultimately owns it."""
+
+    id: str
+    name: str
+    country: str
+    parent_country: str
+    dpf: Dpf | None = None
+    privacy_shield: Span | None = None
+    scc: Span | None = None
+    idta: Span | None = None
+    bcr: Span | None = None
+    where: Where = field(default=Where(""), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A data class, purpose, site, zone or home region: an id the events may use."""
+
+    id: str
+    description: str = ""
+    where: Where = field(default=Where(""), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DataClass(Named):
+    hr: bool = False
+    personal: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Site(Named):
+    country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LocationGroup(Named):
+    """A zone or a home region: a list of location patterns."""
+
+    locations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Setting(Named):
+    type: str = "string"
+    values: tuple[str, ...] = ()
+    default: str | int | bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """Which events a rule or exception applies to; every given field must match (AND)."""
+
+    data_classes: frozenset[str] | None = None
+    operations: frozenset[str] | None = None
+    purposes: frozenset[str] | None = None
+    processors: frozenset[str] | None = None
+    tenants: frozenset[str] | None = None
+    tenant_settings: Mapping[str, tuple[Any, ...]] | None = None
+    anonymized: bool | None = None
+    special_categories: bool | frozenset[str] | None = None
+    origin: tuple[str, ...] | None = None
+    destination: tuple[str, ...] | None = None
+    cross_border: bool | None = None
+    derogation: bool | None = None
+    processor_enabled_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    kind: str
+    description: str
+    severity: str
+    effect: str
+    citation: str
+    citation_source: str = ""
+    team: str = ""
+    when: Selector | None = None
+    unless: Selector | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    where: Where = field(default=Where(""), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyException:
+    """A waiver of one rule for the events its selector matches, while in force."""
+
+    id: str
+    rule: str
+    justification: str
+    approver: str
+    span: Span
+    when: Selector | None = None
+    where: Where = field(default=Where(""), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: str
+    title: str
+    version: str
+    company: Party
+    sites: Mapping[str, Site]
+    zones: Mapping[str, LocationGroup]
+    home_regions: Mapping[str, LocationGroup]
+    data_classes: Mapping[str, DataClass]
+    processors: Mapping[str, Party]
+    purposes: Mapping[str, Named]
+    settings: Mapping[str, Setting]
+    rules: tuple[Rule, ...]
+    exceptions: tuple[PolicyException, ...]
+    files: tuple[str, ...]
+    document: Mapping[str, Any]
+    max_decision_cache: int = 65536

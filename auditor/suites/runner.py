@@ -1,0 +1,142 @@
+"""Loading and running policy test suites (``*.tests.yaml``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor import schemas
+from auditor.engine import Decision, Engine
+from auditor.inputs import NotJson, decode
+from auditor.policy import PolicyError, load_policy
+from auditor.policy.source import Source, read_source
+
+SUITE_SUFFIX = ".tests.yaml"
+
+
+class SuiteError(Exception):
+    """A suite file (or its policy) cannot be run; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    suite: str
+    name: str
+    line: int
+    expected: str
+    got: str
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def discover(path: Path) -> list[Path]:
+    """Suite files at ``path``: the file itself, or every ``*.tests.yaml`` below a folder."""
+    if path.is_dir():
+        return sorted(path.rglob("*" + SUITE_SUFFIX))
+    return [path]
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, merging nested objects key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load(path: Path) -> tuple[Source, Engine]:
+    src = read_source(path, str(path))
+    if not isinstance(src, Source):
+        raise SuiteError(str(src))
+    errors = [
+        f"{src.where(tuple(e.absolute_path))}: {e.message}"
+        for e in schemas.validator(schemas.SUITE).iter_errors(src.data)
+    ]
+    if errors:
+        raise SuiteError("suite is not well-formed:\n  " + "\n  ".join(errors))
+    try:
+        policy = load_policy(path.parent / src.data["policy"])
+    except PolicyError as exc:
+        raise SuiteError(str(exc)) from None
+    return src, Engine(policy)
+
+
+def _check(expect: Mapping[str, Any], d: Decision) -> list[str]:
+    problems = []
+    if d.verdict != expect["verdict"]:
+        problems.append(f"verdict {d.verdict}, expected {expect['verdict']}")
+    for key, effect in (("findings", "deny"), ("warnings", "warn")):
+        if key in expect or (key == "findings" and expect["verdict"] == "allow"):
+            got = sorted({f.kind for f in d.findings if f.effect == effect})
+            want = sorted(set(expect.get(key, [])))
+            if got != want:
+                problems.append(f"{key} {got}, expected {want}")
+    rules = {f.rule for f in d.findings}
+    for rule in expect.get("rules", []):
+        if rule not in rules:
+            problems.append(f"rule {rule} did not fire (fired: {sorted(rules) or 'none'})")
+    if "transfer" in expect:
+        want_t = expect["transfer"]
+        t = d.transfer
+        if want_t is None and t is not None:
+            problems.append(f"transfer {t.from_country}->{t.to_country}, expected none")
+        elif want_t is not None:
+            if t is None:
+                problems.append("no transfer, expected one")
+            else:
+                for field, value in want_t.items():
+                    got_value = getattr(t, field)
+                    if field == "instrument" and got_value and value in got_value:
+                        continue
+                    if got_value != value:
+                        problems.append(f"transfer.{field} {got_value}, expected {value}")
+    if "message_contains" in expect:
+        text = expect["message_contains"]
+        if not any(text in f.message for f in d.findings):
+            problems.append(f"no finding message contains {text!r}")
+    applied = {e.id for e in d.outcome.exceptions}
+    for exc_id in expect.get("exceptions", []):
+        if exc_id not in applied:
+            problems.append(f"exception {exc_id} did not apply")
+    return problems
+
+
+def _describe(d: Decision) -> str:
+    kinds = sorted({f"{f.kind}" + ("" if f.effect == "deny" else f"({f.effect})")
+                    for f in d.findings})
+    return d.verdict + (f" [{', '.join(kinds)}]" if kinds else "")
+
+
+def run_suite(path: Path) -> list[CaseResult]:
+    """Run every case of the suite at ``path``. Raises SuiteError if it cannot be run."""
+    src, engine = _load(path)
+    defaults = src.data.get("defaults", {})
+    results = []
+    for i, case in enumerate(src.data["cases"]):
+        expect = case["expect"]
+        run = engine
+        # Cases name their event ids only when the id matters.
+        base = {"event_id": f"case-{i + 1}", **defaults}
+        for j, before in enumerate(case.get("before", [])):
+            run.classify(merge({**base, "event_id": f"case-{i + 1}-before-{j + 1}"}, before))
+        if "raw" in case:
+            value = decode(case["raw"].encode())
+            d = run.invalid(str(value)) if type(value) is NotJson else run.classify(value)
+        else:
+            event = merge(base, case.get("event", {}))
+            for field in case.get("remove", []):
+                event.pop(field, None)
+            d = run.classify(event)
+        want = expect["verdict"] + (f" [{', '.join(expect.get('findings', []))}]"
+                                    if expect.get("findings") else "")
+        results.append(CaseResult(str(path), case["name"], src.where(("cases", i)).line, want,
+                                  _describe(d), tuple(_check(expect, d))))
+    return results
