@@ -18,7 +18,9 @@ SUITE = "policy-suite-v1.schema.json"
 @cache
 def schema(name: str) -> dict[str, Any]:
     """The parsed schema ``name`` (one of the constants above)."""
-    data: dict[str, Any] = orjson.loads((resources.files("auditor") / "_schemas" / name).read_bytes())
+    data: dict[str, Any] = orjson.loads(
+        (resources.files("auditor") / "_schemas" / name).read_bytes()
+    )
     return data
 
 

@@ -1,4 +1,4 @@
-"""Counting decisions: verdicts, findings by rule, transfers by mechanism (for summaries and reports)."""
+"""Counting decisions: verdicts, findings by rule, transfers (for summaries and reports)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,12 @@ class Tally:
                 self.invalid[f.message.split(":", 1)[0]] += 1
                 continue
             self.by_rule[(f.rule, f.kind, f.severity, f.effect)] += 1
-            if f.effect == "deny":
-                self.by_kind[f.kind] += 1
             shown = self.examples.setdefault(f.rule, [])
             if len(shown) < self.max_examples and decision.event_id is not None:
                 shown.append(decision.event_id)
+        # Events (not findings) per kind: two residency rules broken by one event count once.
+        for kind in {f.kind for f in decision.findings if f.effect == "deny"}:
+            self.by_kind[kind] += 1
         t = decision.transfer
         if t is not None:
             self.transfers[(t.regime, t.mechanism, t.from_country, t.to_country)] += 1

@@ -63,15 +63,20 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
         for (rule, kind, severity, effect), count in sorted(
             tally.by_rule.items(), key=lambda kv: (-kv[1], kv[0])
         ):
-            table.add_row(rule, kind, severity, effect, str(count),
-                          ", ".join(tally.examples.get(rule, [])))
+            table.add_row(
+                rule, kind, severity, effect, str(count), ", ".join(tally.examples.get(rule, []))
+            )
         console.print(table)
     if tally.by_kind:
-        console.print("violations by kind: " + ", ".join(
-            f"{kind} {count}" for kind, count in sorted(tally.by_kind.items())))
+        console.print(
+            "violating events by kind: "
+            + ", ".join(f"{kind} {count}" for kind, count in sorted(tally.by_kind.items()))
+        )
     if tally.invalid:
-        console.print("invalid events by field: " + ", ".join(
-            f"{field} {count}" for field, count in sorted(tally.invalid.items())))
+        console.print(
+            "invalid events by field: "
+            + ", ".join(f"{field} {count}" for field, count in sorted(tally.invalid.items()))
+        )
     if tally.transfers:
         table = Table("regime", "mechanism", "from", "to", "events", title="transfers")
         for (regime, mechanism, src, dst), count in sorted(tally.transfers.items()):
@@ -80,12 +85,22 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
 
 
 @click.command()
-@click.option("--policy", "policy_path", required=True, metavar="POLICY.yaml",
-              help="The policy pack to check against.")
+@click.option(
+    "--policy",
+    "policy_path",
+    required=True,
+    metavar="POLICY.yaml",
+    help="The policy pack to check against.",
+)
 @click.argument("events", default="-", metavar="[EVENTS.jsonl | -]")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "table", "summary"]),
-              default="jsonl", show_default=True, help="Output: one decision per line, a table, "
-              "or counts.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "table", "summary"]),
+    default="jsonl",
+    show_default=True,
+    help="Output: one decision per line, a table, or counts.",
+)
 @click.option("--no-event", is_flag=True, help="jsonl: leave the input event out of each record.")
 def check(policy_path: str, events: str, fmt: str, no_event: bool) -> None:
     """Classify lineage events (JSONL, gzip or stdin) and write one decision per line.

@@ -1,4 +1,4 @@
-"""What several commands share: loading a policy or opening input with a clear message on failure."""
+"""Shared by several commands: load a policy or open input, with a clear message on failure."""
 
 from __future__ import annotations
 

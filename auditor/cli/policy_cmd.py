@@ -36,8 +36,10 @@ def validate(files: tuple[str, ...]) -> None:
             click.echo(f"FAIL {name}\n{exc}", err=True)
             continue
         p = engine.policy
-        click.echo(f"ok   {name}: policy {p.id}, {len(p.rules)} rules, {len(p.exceptions)} "
-                   f"exceptions, {engine.version}")
+        click.echo(
+            f"ok   {name}: policy {p.id}, {len(p.rules)} rules, {len(p.exceptions)} "
+            f"exceptions, {engine.version}"
+        )
     sys.exit(1 if failed else 0)
 
 
@@ -70,8 +72,14 @@ def test(path: str, verbose: bool) -> None:
         for r in results:
             totals["pass" if r.passed else "fail"] += 1
             if verbose or not r.passed:
-                table.add_row(Path(r.suite).name, r.name, str(r.line), r.expected, r.got,
-                              "PASS" if r.passed else "FAIL: " + "; ".join(r.problems))
+                table.add_row(
+                    Path(r.suite).name,
+                    r.name,
+                    str(r.line),
+                    r.expected,
+                    r.got,
+                    "PASS" if r.passed else "FAIL: " + "; ".join(r.problems),
+                )
     if table.row_count:
         console.print(table)
     summary = Table("suite", "passed", "failed", title="policy test")

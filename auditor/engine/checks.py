@@ -11,7 +11,15 @@ from auditor.policy.model import Rule, Selector
 # the rule is satisfied (shown by `auditor explain`). effect None = the rule's own effect.
 Result = tuple[bool, str, str | None]
 
-_TRANSIT_RANK = {"none": 0, "tls1.0": 1, "tls1.1": 2, "tls1.2": 3, "tls1.3": 4, "ipsec": 4, "srtp": 4}
+_TRANSIT_RANK = {
+    "none": 0,
+    "tls1.0": 1,
+    "tls1.1": 2,
+    "tls1.2": 3,
+    "tls1.3": 4,
+    "ipsec": 4,
+    "srtp": 4,
+}
 _REST_RANK = {"none": 0, "aes-128": 1, "aes-256": 2}
 
 
@@ -88,16 +96,31 @@ def transfer(rule: Rule, facts: Facts, places: Places) -> Result:
     if t.mechanism == "unrestricted":
         return False, f"{route}: not restricted ({t.instrument or 'origin outside EEA/UK'})", None
     if t.mechanism == "none":
-        return True, (f"{route} under {t.regime}: no lawful transfer mechanism (no adequacy, "
-                      "DPF, BCR, SCC/IDTA or derogation applies)"), None
+        return (
+            True,
+            (
+                f"{route} under {t.regime}: no lawful transfer mechanism (no adequacy, "
+                "DPF, BCR, SCC/IDTA or derogation applies)"
+            ),
+            None,
+        )
     allowed = rule.params.get("mechanisms")
     if allowed is not None and t.mechanism not in allowed:
-        return True, (f"{route} relies on {t.mechanism}; this policy allows only "
-                      f"{', '.join(allowed)}"), None
+        return (
+            True,
+            (f"{route} relies on {t.mechanism}; this policy allows only {', '.join(allowed)}"),
+            None,
+        )
     if t.mechanism == "derogation":
         effect = "warn" if rule.effect == "deny" else rule.effect
-        return True, (f"{route} relies on an Art. 49 derogation ({t.instrument}): lawful for "
-                      "occasional transfers only"), effect
+        return (
+            True,
+            (
+                f"{route} relies on an Art. 49 derogation ({t.instrument}): lawful for "
+                "occasional transfers only"
+            ),
+            effect,
+        )
     return False, f"{route}: {t.mechanism} ({t.instrument})", None
 
 
@@ -111,10 +134,16 @@ def sovereignty(rule: Rule, facts: Facts, places: Places) -> Result:
     ):
         codes = rule.params.get(key)
         if codes is not None and country not in places.country_set(codes, facts.at):
-            return True, (f"{facts.done} by {party.id}, {what} {country}; allowed: "
-                          f"{', '.join(codes)}"), None
-    return False, f"{party.id} is established in {party.country}, owned from " \
-                  f"{party.parent_country}", None
+            return (
+                True,
+                (f"{facts.done} by {party.id}, {what} {country}; allowed: {', '.join(codes)}"),
+                None,
+            )
+    return (
+        False,
+        f"{party.id} is established in {party.country}, owned from {party.parent_country}",
+        None,
+    )
 
 
 def purpose(rule: Rule, facts: Facts, places: Places) -> Result:
@@ -131,14 +160,16 @@ def purpose(rule: Rule, facts: Facts, places: Places) -> Result:
 
 def encryption(rule: Rule, facts: Facts, places: Places) -> Result:
     p = rule.params
-    for side, value, ranks in (("in transit", facts.in_transit, _TRANSIT_RANK),
-                               ("at rest", facts.at_rest, _REST_RANK)):
+    for side, value, ranks in (
+        ("in transit", facts.in_transit, _TRANSIT_RANK),
+        ("at rest", facts.at_rest, _REST_RANK),
+    ):
         key = "in_transit" if side == "in transit" else "at_rest"
         minimum = p.get(f"{key}_min")
         one_of = p.get(f"{key}_one_of")
         if minimum is None and one_of is None:
             continue
-        need = f"at least {minimum}" if minimum is not None else "one of " + ", ".join(one_of)
+        need = f"at least {minimum}" if minimum is not None else "one of " + ", ".join(one_of or [])
         if value is None:
             return True, f"{facts.done}: encryption {side} not stated; required: {need}", None
         if (minimum is not None and ranks[value] < ranks[minimum]) or (
@@ -175,8 +206,11 @@ def special_category(rule: Rule, facts: Facts, places: Places) -> Result:
         return False, "no special-category data", None
     if facts.anonymized:
         return False, f"special-category data ({', '.join(present)}) is anonymised", None
-    return True, (f"{facts.done} with special-category data ({', '.join(present)}) that is "
-                  "not anonymised"), None
+    return (
+        True,
+        (f"{facts.done} with special-category data ({', '.join(present)}) that is not anonymised"),
+        None,
+    )
 
 
 CHECKS: dict[str, Callable[[Rule, Facts, Places], Result]] = {

@@ -51,9 +51,14 @@ class Outcome:
     body: dict[str, Any]
 
     @classmethod
-    def of(cls, findings: tuple[Finding, ...], transfer: Transfer | None,
-           exceptions: tuple[AppliedException, ...], policy: dict[str, str],
-           invalid: bool = False) -> Outcome:
+    def of(
+        cls,
+        findings: tuple[Finding, ...],
+        transfer: Transfer | None,
+        exceptions: tuple[AppliedException, ...],
+        policy: dict[str, str],
+        invalid: bool = False,
+    ) -> Outcome:
         if invalid:
             verdict = "invalid"
         elif any(f.effect == "deny" for f in findings):
@@ -76,8 +81,13 @@ class Decision:
 
     __slots__ = ("event", "event_id", "event_time", "outcome")
 
-    def __init__(self, event_id: str | None, outcome: Outcome, event: Any = None,
-                 event_time: float | None = None) -> None:
+    def __init__(
+        self,
+        event_id: str | None,
+        outcome: Outcome,
+        event: Any = None,
+        event_time: float | None = None,
+    ) -> None:
         self.event_id = event_id
         self.outcome = outcome
         self.event = event

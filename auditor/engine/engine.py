@@ -38,8 +38,12 @@ class Engine:
     with. Decisions of equal flows in the same legal epoch are computed once and shared.
     """
 
-    def __init__(self, policy: Policy, tables: LegalTables | None = None,
-                 catalogue: CloudCatalogue | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        tables: LegalTables | None = None,
+        catalogue: CloudCatalogue | None = None,
+    ) -> None:
         self.policy = policy
         self.tables = tables or load_tables()
         self.catalogue = catalogue or load_catalogue()
@@ -57,19 +61,23 @@ class Engine:
         }
         edges = set(self.tables.boundaries)
         for party in policy.processors.values():
-            for span in (party.privacy_shield, party.scc, party.idta, party.bcr,
-                         party.dpf.span if party.dpf else None):
+            for span in (
+                party.privacy_shield,
+                party.scc,
+                party.idta,
+                party.bcr,
+                party.dpf.span if party.dpf else None,
+            ):
                 if span is not None:
                     edges.update(span.edges())
         for exc in policy.exceptions:
             edges.update(exc.span.edges())
         # Within one epoch nothing dated changes, so a flow's decision is the same.
         self._edges = tuple(sorted(edges))
-        self._by_tenant = any(
-            sel is not None and sel.tenants is not None
-            for item in (*policy.rules, *policy.exceptions)
-            for sel in ((item.when, item.unless) if isinstance(item, Rule) else (item.when,))
-        )
+        selectors = [s for r in policy.rules for s in (r.when, r.unless)]
+        selectors += [e.when for e in policy.exceptions]
+        # Tenant ids join the cache key only when some selector names tenants.
+        self._by_tenant = any(s is not None and s.tenants is not None for s in selectors)
         self._cache: dict[Any, Outcome] = {}
         self._cache_max = policy.max_decision_cache
         self._invalid: dict[str, Outcome] = {}
@@ -78,7 +86,7 @@ class Engine:
     def classify(self, obj: object) -> Decision:
         """The decision for one decoded JSON value. Never raises."""
         parsed = parse_event(obj)
-        if type(parsed) is str:
+        if isinstance(parsed, str):
             return self.invalid(parsed, readable_event_id(obj))
         event_id, at, flow, tenant = parsed
         epoch = bisect_right(self._edges, at)
@@ -105,8 +113,23 @@ class Engine:
     # -- a new flow ------------------------------------------------------------
     def facts(self, flow: Flow, at: float, tenant: str | None) -> tuple[Facts, list[Finding]]:
         """Resolve a flow's names; unknown ones become fail-closed findings."""
-        (data_class, operation, origin, destination, processor, purpose, in_transit, at_rest,
-         retention, stated, special, anonymized, home_region, settings, derogation) = flow
+        (
+            data_class,
+            operation,
+            origin,
+            destination,
+            processor,
+            purpose,
+            in_transit,
+            at_rest,
+            retention,
+            stated,
+            special,
+            anonymized,
+            home_region,
+            settings,
+            derogation,
+        ) = flow
         p = self.policy
         unknown: list[str] = []
         klass = p.data_classes.get(data_class)
@@ -140,18 +163,42 @@ class Engine:
             if kind is not _SETTING_PY[declared.type] or (
                 declared.type == "enum" and value not in declared.values
             ):
-                unknown.append(f"tenant setting {name}={show(value)} does not fit its type "
-                               f"{declared.type}")
+                unknown.append(
+                    f"tenant setting {name}={show(value)} does not fit its type {declared.type}"
+                )
                 continue
             values[name] = value
         facts = Facts(
-            at, tenant, data_class, klass, operation, origin, origin_cc, destination, dest_cc,
-            processor_id, party, purpose_id, in_transit, at_rest, retention, stated, special,
-            anonymized, home_region, home, values, derogation,
+            at,
+            tenant,
+            data_class,
+            klass,
+            operation,
+            origin,
+            origin_cc,
+            destination,
+            dest_cc,
+            processor_id,
+            party,
+            purpose_id,
+            in_transit,
+            at_rest,
+            retention,
+            stated,
+            special,
+            anonymized,
+            home_region,
+            home,
+            values,
+            derogation,
         )
         if origin_cc is not None and dest_cc is not None:
             facts.transfer = judge_transfer(
-                self.tables, origin_cc, dest_cc, at, party=party,
+                self.tables,
+                origin_cc,
+                dest_cc,
+                at,
+                party=party,
                 hr=klass.hr if klass is not None else False,
                 personal=(klass.personal if klass is not None else True) and not anonymized,
                 derogation=derogation,
@@ -173,8 +220,9 @@ class Engine:
                 if waiver is not None:
                     applied.append(waiver)
                     continue
-                findings.append(Finding(rule.id, rule.kind, rule.severity, effect or rule.effect,
-                                        message))
+                findings.append(
+                    Finding(rule.id, rule.kind, rule.severity, effect or rule.effect, message)
+                )
         return Outcome.of(tuple(findings), facts.transfer, tuple(applied), self.policy_ref)
 
     def _waiver(self, rule: Rule, facts: Facts) -> AppliedException | None:
@@ -189,7 +237,7 @@ class Engine:
     def explain(self, obj: object) -> list[str]:
         """Why the decision for ``obj`` is what it is, rule by rule, as lines of text."""
         parsed = parse_event(obj)
-        if type(parsed) is str:
+        if isinstance(parsed, str):
             return [f"invalid event: {parsed}"]
         event_id, at, flow, tenant = parsed
         facts, unknown = self.facts(flow, at, tenant)
@@ -200,8 +248,9 @@ class Engine:
         ]
         t = facts.transfer
         lines.append(
-            "transfer: none (same country)" if t is None else
-            f"transfer: {t.regime} {t.from_country}->{t.to_country}: {t.mechanism}"
+            "transfer: none (same country)"
+            if t is None
+            else f"transfer: {t.regime} {t.from_country}->{t.to_country}: {t.mechanism}"
             + (f" ({t.instrument})" if t.instrument else "")
         )
         for finding in unknown:
@@ -222,7 +271,8 @@ class Engine:
             if waiver is not None:
                 lines.append(f"  waive {rule.id} [{rule.kind}]: {message} - exception {waiver.id}")
                 continue
-            lines.append(f"  {(effect or rule.effect).upper():5} {rule.id} [{rule.kind}]: "
-                         f"{message}")
+            lines.append(
+                f"  {(effect or rule.effect).upper():5} {rule.id} [{rule.kind}]: {message}"
+            )
             lines.append(f"        cites: {rule.citation}")
         return lines

@@ -8,7 +8,7 @@ source of truth and ``tests/unit/test_event_schema_agreement.py`` proves both ag
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from auditor.events.vocabulary import (
@@ -31,7 +31,8 @@ _AT_REST = frozenset(AT_REST)
 _SPECIAL = frozenset(SPECIAL_CATEGORIES)
 _DEROGATIONS = frozenset(DEROGATIONS)
 _TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})\Z"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 _AFTER_SECONDS = frozenset(".Z+-")
 _LOCATION = re.compile(r"(?:aws|azure|gcp|country|site):\S+\Z")
@@ -86,22 +87,14 @@ def parse_time(value: str) -> float | None:
             return datetime.fromisoformat(value).timestamp()
         except ValueError:
             pass
-    m = _TIME.match(value)
-    if m is None:
+    if _TIME.match(value) is None:
         return None
-    text = value.upper() if (value[10] == "t" or value[-1] == "z") else value
     try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        pass
-    if m.group(3) != "60" or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        return None
-    # RFC 3339 allows a leap second; Python does not: count it as the next second.
-    try:
-        moment = datetime.fromisoformat(text[:17] + "59" + text[19:])
+        # Lower-case t and z are RFC 3339 too; leap seconds (:60) are refused, as the
+        # schema's date-time format checker does.
+        return datetime.fromisoformat(value.upper()).timestamp()
     except ValueError:
         return None
-    return (moment + timedelta(seconds=1)).timestamp()
 
 
 def _location(obj: dict[str, Any], name: str) -> str:
@@ -146,10 +139,16 @@ def _encryption(obj: dict[str, Any]) -> tuple[str | None, str | None]:
     if type(enc) is not dict:
         raise ValueError(_want("encryption", "an object {in_transit?, at_rest?}", enc))
     in_transit = enc.get("in_transit")
-    if (in_transit is not None or "in_transit" in enc) and in_transit not in _IN_TRANSIT:
-        raise ValueError(_want("encryption.in_transit", "one of " + ", ".join(IN_TRANSIT), in_transit))
+    if (in_transit is not None or "in_transit" in enc) and (
+        type(in_transit) is not str or in_transit not in _IN_TRANSIT
+    ):
+        raise ValueError(
+            _want("encryption.in_transit", "one of " + ", ".join(IN_TRANSIT), in_transit)
+        )
     at_rest = enc.get("at_rest")
-    if (at_rest is not None or "at_rest" in enc) and at_rest not in _AT_REST:
+    if (at_rest is not None or "at_rest" in enc) and (
+        type(at_rest) is not str or at_rest not in _AT_REST
+    ):
         raise ValueError(_want("encryption.at_rest", "one of " + ", ".join(AT_REST), at_rest))
     return in_transit, at_rest
 
@@ -187,6 +186,8 @@ def _retention(obj: dict[str, Any]) -> int | None:
     value = obj["retention_days"]
     if value is None:
         return None
+    if type(value) is float and value.is_integer():
+        value = int(value)  # JSON Schema counts 30.0 as an integer
     if type(value) is not int or value < 0:
         raise ValueError(_want("retention_days", "an integer >= 0 or null", value))
     return value
@@ -197,7 +198,7 @@ def _special(obj: dict[str, Any]) -> tuple[str, ...]:
     if type(value) is not list:
         raise ValueError(_want("special_categories", "an array of special categories", value))
     for i, item in enumerate(value):
-        if item not in _SPECIAL or type(item) is not str:
+        if type(item) is not str or item not in _SPECIAL:
             raise ValueError(
                 _want(f"special_categories[{i}]", "one of " + ", ".join(SPECIAL_CATEGORIES), item)
             )
@@ -207,9 +208,10 @@ def _special(obj: dict[str, Any]) -> tuple[str, ...]:
 def _rest(obj: dict[str, Any]) -> None:
     """Fields that do not change a decision but must still be well-formed."""
     subject = obj.get("subject")
-    if subject is not None or "subject" in obj:
-        if type(subject) is not dict or type(subject.get("key")) is not str:
-            raise ValueError(_want("subject", 'an object {"key": string}', subject))
+    if (subject is not None or "subject" in obj) and (
+        type(subject) is not dict or type(subject.get("key")) is not str
+    ):
+        raise ValueError(_want("subject", 'an object {"key": string}', subject))
     upstream = obj.get("upstream")
     if upstream is not None or "upstream" in obj:
         if type(upstream) is not list:
@@ -251,7 +253,9 @@ def _parse(obj: dict[str, Any]) -> Parsed:
         raise ValueError(_want("event_id", "a string of 1-128 characters", event_id))
     version = obj.get("spec_version", "1")
     if version != "1" or type(version) is not str:
-        raise ValueError(f"spec_version: unsupported version {show(version)}; this auditor reads '1'")
+        raise ValueError(
+            f"spec_version: unsupported version {show(version)}; this auditor reads '1'"
+        )
     when = obj.get("event_time")
     if type(when) is not str:
         if when is None and "event_time" not in obj:
@@ -269,7 +273,7 @@ def _parse(obj: dict[str, Any]) -> Parsed:
             raise ValueError("data_class: required field is missing")
         raise ValueError(_want("data_class", "a string", data_class))
     operation = obj.get("operation")
-    if operation not in _OPERATIONS or type(operation) is not str:
+    if type(operation) is not str or operation not in _OPERATIONS:
         if operation is None and "operation" not in obj:
             raise ValueError("operation: required field is missing")
         raise ValueError(_want("operation", "one of " + ", ".join(OPERATIONS), operation))
@@ -288,9 +292,10 @@ def _parse(obj: dict[str, Any]) -> Parsed:
         raise ValueError(_want("anonymized", "a boolean", anonymized))
     tenant_id, home, settings = _tenant(obj) if "tenant" in obj else (None, None, ())
     derogation = obj.get("derogation")
-    if derogation is not None or "derogation" in obj:
-        if derogation not in _DEROGATIONS or type(derogation) is not str:
-            raise ValueError(_want("derogation", "one of " + ", ".join(DEROGATIONS), derogation))
+    if (derogation is not None or "derogation" in obj) and (
+        type(derogation) is not str or derogation not in _DEROGATIONS
+    ):
+        raise ValueError(_want("derogation", "one of " + ", ".join(DEROGATIONS), derogation))
     if "subject" in obj or "upstream" in obj or "labels" in obj or "service" in obj:
         _rest(obj)
     flow = (

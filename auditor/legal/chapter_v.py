@@ -7,8 +7,17 @@ from dataclasses import dataclass
 from auditor.legal.tables import LegalTables
 from auditor.policy.model import Party
 
-MECHANISMS = ("intra_eea", "adequacy", "dpf", "scc", "bcr", "idta", "derogation", "unrestricted",
-              "none")
+MECHANISMS = (
+    "intra_eea",
+    "adequacy",
+    "dpf",
+    "scc",
+    "bcr",
+    "idta",
+    "derogation",
+    "unrestricted",
+    "none",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +29,7 @@ class Transfer:
     to_country: str
     mechanism: str
     instrument: str | None
+
 
 # Order of preference (legal-reference.md): intra-EEA, adequacy, DPF, BCR, SCC / IDTA,
 # derogation, none.
@@ -44,8 +54,9 @@ def judge_transfer(
     if from_country == to_country:
         return None
     if not personal:
-        return Transfer("none", from_country, to_country, "unrestricted",
-                        "not personal data (GDPR Recital 26)")
+        return Transfer(
+            "none", from_country, to_country, "unrestricted", "not personal data (GDPR Recital 26)"
+        )
     regime = tables.regime(from_country, at)
     if regime == "none":
         return Transfer("none", from_country, to_country, "unrestricted", None)
@@ -59,13 +70,19 @@ def judge_transfer(
         if found is not None:
             return Transfer(regime, from_country, to_country, *found)
     if derogation is not None:
-        return Transfer(regime, from_country, to_country, "derogation",
-                        tables.derogations.get(derogation, derogation))
+        return Transfer(
+            regime,
+            from_country,
+            to_country,
+            "derogation",
+            tables.derogations.get(derogation, derogation),
+        )
     return Transfer(regime, from_country, to_country, "none", None)
 
 
-def _entity_based(tables: LegalTables, regime: str, to_country: str, at: float, party: Party,
-                  hr: bool) -> tuple[str, str] | None:
+def _entity_based(
+    tables: LegalTables, regime: str, to_country: str, at: float, party: Party, hr: bool
+) -> tuple[str, str] | None:
     if to_country == "US" and party.country == "US":
         dpf = party.dpf
         if dpf is not None and dpf.span.covers(at) and (dpf.hr if hr else dpf.non_hr):

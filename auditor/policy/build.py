@@ -27,6 +27,7 @@ from auditor.policy.values import parse_instant, suggest
 
 if TYPE_CHECKING:
     from auditor.policy.loader import Merged
+    from auditor.policy.source import PathKey, Source
 
 _SETTING_TYPES = {"bool": (bool,), "int": (int,), "string": (str,), "enum": (str,), "list": (str,)}
 
@@ -38,8 +39,13 @@ class _Checker:
         self.merged = merged
         self.issues = issues
         self.rule: str | None = None
+        # While a rule or exception is checked: its file and path, to find exact lines.
+        self.src: Source | None = None
+        self.base: PathKey = ()
 
     def error(self, where: Where, message: str, path: str = "") -> None:
+        if self.src is not None and path:
+            where = self.src.where((*self.base, *_path_key(path)))
         self.issues.append(PolicyIssue(where, message, self.rule, path))
 
     # -- facts ---------------------------------------------------------------
@@ -79,8 +85,12 @@ class _Checker:
                 non_hr=bool(raw_dpf.get("non_hr", True)),
             )
             if raw["country"] != "US":
-                self.error(where, "the DPF list only holds US organisations; set country: US "
-                           "or remove safeguards.dpf", path + ".safeguards.dpf")
+                self.error(
+                    where,
+                    "the DPF list only holds US organisations; set country: US "
+                    "or remove safeguards.dpf",
+                    path + ".safeguards.dpf",
+                )
         return Party(
             id=pid,
             name=str(raw.get("name", pid)),
@@ -95,18 +105,25 @@ class _Checker:
         )
 
     # -- references ----------------------------------------------------------
-    def known(self, kind: str, name: str, known: Mapping[str, Any], where: Where, path: str) -> bool:
+    def known(
+        self, kind: str, name: str, known: Mapping[str, Any], where: Where, path: str
+    ) -> bool:
         if name in known:
             return True
         self.error(where, f"unknown {kind} '{name}'{suggest(name, known)}", path)
         return False
 
-    def pattern(self, pattern: str, policy: _Draft, where: Where, path: str,
-                allow_home: bool = True) -> None:
+    def pattern(
+        self, pattern: str, policy: _Draft, where: Where, path: str, allow_home: bool = True
+    ) -> None:
         if pattern == "home_region":
             if not allow_home:
-                self.error(where, "'home_region' depends on the tenant and cannot be used here; "
-                           "list the locations instead", path)
+                self.error(
+                    where,
+                    "'home_region' depends on the tenant and cannot be used here; "
+                    "list the locations instead",
+                    path,
+                )
             elif not policy.home_regions:
                 self.error(where, "'home_region' is used but no home_regions are defined", path)
             return
@@ -138,20 +155,29 @@ class _Checker:
             for name, wanted in raw["tenant_settings"].items():
                 values = tuple(wanted) if isinstance(wanted, list) else (wanted,)
                 settings[name] = values
-                if self.known("tenant setting", name, policy.settings, where,
-                              f"{path}.tenant_settings.{name}"):
+                if self.known(
+                    "tenant setting", name, policy.settings, where, f"{path}.tenant_settings.{name}"
+                ):
                     for value in values:
-                        self.setting_value(policy.settings[name], value, where,
-                                           f"{path}.tenant_settings.{name}")
+                        self.setting_value(
+                            policy.settings[name], value, where, f"{path}.tenant_settings.{name}"
+                        )
         for key in ("origin", "destination"):
             for i, pattern in enumerate(raw.get(key, ())):
                 self.pattern(pattern, policy, where, f"{path}.{key}[{i}]")
         enabled_by = raw.get("processor_enabled_by")
-        if enabled_by is not None and self.known(
-            "tenant setting", enabled_by, policy.settings, where, f"{path}.processor_enabled_by"
-        ) and policy.settings[enabled_by].type != "list":
-            self.error(where, f"tenant setting '{enabled_by}' must have type list to name "
-                       "processors", f"{path}.processor_enabled_by")
+        if (
+            enabled_by is not None
+            and self.known(
+                "tenant setting", enabled_by, policy.settings, where, f"{path}.processor_enabled_by"
+            )
+            and policy.settings[enabled_by].type != "list"
+        ):
+            self.error(
+                where,
+                f"tenant setting '{enabled_by}' must have type list to name processors",
+                f"{path}.processor_enabled_by",
+            )
         special = raw.get("special_categories")
         return Selector(
             data_classes=_set(raw.get("data_classes")),
@@ -172,11 +198,28 @@ class _Checker:
     def setting_value(self, setting: Setting, value: Any, where: Where, path: str) -> None:
         types = _SETTING_TYPES[setting.type]
         if type(value) not in types:
-            self.error(where, f"tenant setting '{setting.id}' has type {setting.type}; "
-                       f"{value!r} does not fit", path)
+            self.error(
+                where,
+                f"tenant setting '{setting.id}' has type {setting.type}; {value!r} does not fit",
+                path,
+            )
         elif setting.type == "enum" and value not in setting.values:
-            self.error(where, f"{value!r} is not a value of tenant setting '{setting.id}'; use one "
-                       f"of: {', '.join(setting.values)}", path)
+            self.error(
+                where,
+                f"{value!r} is not a value of tenant setting '{setting.id}'; use one "
+                f"of: {', '.join(setting.values)}",
+                path,
+            )
+
+
+def _path_key(text: str) -> PathKey:
+    """'when.data_classes[0]' -> ('when', 'data_classes', 0)."""
+    key: list[str | int] = []
+    for part in text.split("."):
+        name, *indexes = part.split("[")
+        key.append(name)
+        key.extend(int(i.rstrip("]")) for i in indexes)
+    return tuple(key)
 
 
 def _set(values: Any) -> frozenset[str] | None:
@@ -228,20 +271,32 @@ def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
         draft.sites[name] = Site(name, raw.get("description", ""), where, raw.get("country", ""))
     for name, raw, where in _entries(merged, "data_classes"):
         draft.data_classes[name] = DataClass(
-            name, raw.get("description", ""), where, bool(raw.get("hr", False)),
+            name,
+            raw.get("description", ""),
+            where,
+            bool(raw.get("hr", False)),
             bool(raw.get("personal", True)),
         )
     for name, raw, where in _entries(merged, "purposes"):
         draft.purposes[name] = Named(name, raw.get("description", ""), where)
     for name, raw, where in _entries(merged, "processors"):
         if company is not None and name == company.id:
-            c.error(where, f"'{name}' is the company itself; describe it under company: only",
-                    f"processors.{name}")
+            c.error(
+                where,
+                f"'{name}' is the company itself; describe it under company: only",
+                f"processors.{name}",
+            )
             continue
         draft.processors[name] = c.party(name, raw, where, f"processors.{name}")
     for name, raw, where in _entries(merged, "tenant_settings"):
-        setting = Setting(name, raw.get("description", ""), where, raw["type"],
-                          tuple(raw.get("values", ())), raw.get("default"))
+        setting = Setting(
+            name,
+            raw.get("description", ""),
+            where,
+            raw["type"],
+            tuple(raw.get("values", ())),
+            raw.get("default"),
+        )
         draft.settings[name] = setting
         if setting.type == "enum" and not setting.values:
             c.error(where, "an enum setting needs values: [...]", f"tenant_settings.{name}")
@@ -249,20 +304,31 @@ def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
             c.setting_value(setting, setting.default, where, f"tenant_settings.{name}.default")
     for section, table in (("zones", draft.zones), ("home_regions", draft.home_regions)):
         for name, raw, where in _entries(merged, section):
-            table[name] = LocationGroup(name, raw.get("description", raw.get("name", "")), where,
-                                        tuple(raw.get("locations", ())))
+            table[name] = LocationGroup(
+                name,
+                raw.get("description", raw.get("name", "")),
+                where,
+                tuple(raw.get("locations", ())),
+            )
     for section, table in (("zones", draft.zones), ("home_regions", draft.home_regions)):
         for name, group in table.items():
             for i, pattern in enumerate(group.locations):
-                c.pattern(pattern, draft, group.where, f"{section}.{name}.locations[{i}]",
-                          allow_home=False)
+                c.pattern(
+                    pattern,
+                    draft,
+                    group.where,
+                    f"{section}.{name}.locations[{i}]",
+                    allow_home=False,
+                )
     _check_zone_cycles(c, draft)
     if "service_delivery" not in draft.purposes:
-        c.error(top.where(("purposes",)), "purposes must define 'service_delivery', the purpose "
-                "of an event that names none")
+        c.error(
+            top.where(("purposes",)),
+            "purposes must define 'service_delivery', the purpose of an event that names none",
+        )
 
     rules = _rules(c, merged, draft)
-    exceptions = _exceptions(c, merged, draft, {r.id for r in rules})
+    exceptions = _exceptions(c, merged, draft, {str(raw.get("id")) for raw, *_ in merged.rules})
     if company is None:
         return None
     limits = merged.scalars.get("limits", ({}, top.where(())))[0] or {}
@@ -292,8 +358,11 @@ def _check_zone_cycles(c: _Checker, draft: _Draft) -> None:
             if pattern.startswith("zone:"):
                 child = pattern[5:]
                 if child in seen:
-                    c.error(draft.zones[name].where, f"zone '{name}' includes itself through "
-                            f"'{child}'", f"zones.{name}")
+                    c.error(
+                        draft.zones[name].where,
+                        f"zone '{name}' includes itself through '{child}'",
+                        f"zones.{name}",
+                    )
                 elif child in draft.zones:
                     visit(child, (*seen, child))
 
@@ -304,12 +373,16 @@ def _check_zone_cycles(c: _Checker, draft: _Draft) -> None:
 def _rules(c: _Checker, merged: Merged, draft: _Draft) -> list[Rule]:
     rules: list[Rule] = []
     seen: dict[str, Where] = {}
-    for raw, where, _src, _path in merged.rules:
-        rid = raw["id"]
-        c.rule = rid
+    for raw, where, src, path, broken in merged.rules:
+        rid = raw.get("id")
+        c.rule, c.src, c.base = rid, src, path
+        if broken:
+            _check_broken_rule(c, raw, draft, where)
+            continue
         if rid in seen:
-            c.error(where, f"rule id '{rid}' is already used at {seen[rid]}; rule ids must be "
-                    "unique")
+            c.error(
+                where, f"rule id '{rid}' is already used at {seen[rid]}; rule ids must be unique"
+            )
             continue
         seen[rid] = where
         when = c.selector(raw.get("when"), draft, where, "when")
@@ -319,14 +392,41 @@ def _rules(c: _Checker, merged: Merged, draft: _Draft) -> list[Rule]:
         citation = raw["citation"]
         text = citation if isinstance(citation, str) else citation["text"]
         source = "" if isinstance(citation, str) else citation.get("source", "")
-        rules.append(Rule(rid, raw["kind"], raw["description"], raw["severity"], raw["effect"],
-                          text, source, raw.get("team", ""), when, unless, params, where))
-    c.rule = None
+        rules.append(
+            Rule(
+                rid,
+                raw["kind"],
+                raw["description"],
+                raw["severity"],
+                raw["effect"],
+                text,
+                source,
+                raw.get("team", ""),
+                when,
+                unless,
+                params,
+                where,
+            )
+        )
+    c.rule, c.src, c.base = None, None, ()
     return rules
 
 
-def _check_params(c: _Checker, kind: str, params: Mapping[str, Any], draft: _Draft,
-                  where: Where) -> None:
+def _check_broken_rule(c: _Checker, raw: dict[str, Any], draft: _Draft, where: Where) -> None:
+    """Check what can be checked of a rule the schema rejected, so every error shows at once."""
+    try:
+        for key in ("when", "unless"):
+            if isinstance(raw.get(key), dict):
+                c.selector(raw[key], draft, where, key)
+        if isinstance(raw.get("params"), dict) and isinstance(raw.get("kind"), str):
+            _check_params(c, raw["kind"], raw["params"], draft, where)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        pass  # malformed parts are already reported by the schema check
+
+
+def _check_params(
+    c: _Checker, kind: str, params: Mapping[str, Any], draft: _Draft, where: Where
+) -> None:
     if kind == "residency":
         for i, pattern in enumerate(params.get("allowed", ())):
             c.pattern(pattern, draft, where, f"params.allowed[{i}]")
@@ -336,10 +436,15 @@ def _check_params(c: _Checker, kind: str, params: Mapping[str, Any], draft: _Dra
                 c.known("purpose", name, draft.purposes, where, f"params.{key}[{i}]")
     elif kind == "retention" and "tenant_setting" in params:
         name = params["tenant_setting"]
-        if c.known("tenant setting", name, draft.settings, where, "params.tenant_setting") and \
-                draft.settings[name].type != "int":
-            c.error(where, f"tenant setting '{name}' must have type int to override max_days",
-                    "params.tenant_setting")
+        if (
+            c.known("tenant setting", name, draft.settings, where, "params.tenant_setting")
+            and draft.settings[name].type != "int"
+        ):
+            c.error(
+                where,
+                f"tenant setting '{name}' must have type int to override max_days",
+                "params.tenant_setting",
+            )
     elif kind == "sovereignty":
         for key in ("allowed_parent_countries", "allowed_countries"):
             for i, code in enumerate(params.get(key, ())):
@@ -348,22 +453,32 @@ def _check_params(c: _Checker, kind: str, params: Mapping[str, Any], draft: _Dra
     elif kind == "special_category":
         for i, name in enumerate(params.get("categories", ())):
             if name not in SPECIAL_CATEGORIES:
-                c.error(where, f"'{name}' is not a GDPR Art. 9 category{suggest(name, SPECIAL_CATEGORIES)}",
-                        f"params.categories[{i}]")
+                c.error(
+                    where,
+                    f"'{name}' is not a GDPR Art. 9 category{suggest(name, SPECIAL_CATEGORIES)}",
+                    f"params.categories[{i}]",
+                )
 
 
-def _exceptions(c: _Checker, merged: Merged, draft: _Draft, rule_ids: set[str]
-                ) -> list[PolicyException]:
+def _exceptions(
+    c: _Checker, merged: Merged, draft: _Draft, rule_ids: set[str]
+) -> list[PolicyException]:
     out: list[PolicyException] = []
     seen: set[str] = set()
-    for raw, where, _src, _path in merged.exceptions:
-        c.rule = raw["rule"]
+    for raw, where, src, path, broken in merged.exceptions:
+        c.rule, c.src, c.base = raw.get("rule"), src, path
+        if broken:
+            continue
         if raw["id"] in seen:
             c.error(where, f"exception id '{raw['id']}' is used twice")
         seen.add(raw["id"])
         if raw["rule"] not in rule_ids:
-            c.error(where, f"exception '{raw['id']}' names unknown rule '{raw['rule']}'"
-                    f"{suggest(raw['rule'], rule_ids)}", "rule")
+            c.error(
+                where,
+                f"exception '{raw['id']}' names unknown rule '{raw['rule']}'"
+                f"{suggest(raw['rule'], rule_ids)}",
+                "rule",
+            )
         expires = parse_instant(raw["expires"])
         starts = parse_instant(raw["starts"]) if "starts" in raw else None
         if expires is None:
@@ -373,9 +488,18 @@ def _exceptions(c: _Checker, merged: Merged, draft: _Draft, rule_ids: set[str]
         if expires is not None and starts is not None and starts >= expires:
             c.error(where, "starts must be before expires", "starts")
         when = c.selector(raw.get("when"), draft, where, "when")
-        out.append(PolicyException(raw["id"], raw["rule"], raw["justification"], raw["approver"],
-                                   Span(starts, expires), when, where))
-    c.rule = None
+        out.append(
+            PolicyException(
+                raw["id"],
+                raw["rule"],
+                raw["justification"],
+                raw["approver"],
+                Span(starts, expires),
+                when,
+                where,
+            )
+        )
+    c.rule, c.src, c.base = None, None, ()
     return out
 
 
@@ -384,6 +508,6 @@ def _document(merged: Merged) -> dict[str, Any]:
     doc: dict[str, Any] = {k: v for k, (v, _) in merged.scalars.items()}
     for section, entries in merged.maps.items():
         doc[section] = {name: value for name, (value, _) in entries.items()}
-    doc["rules"] = [raw for raw, *_ in merged.rules]
+    doc["rules"] = [raw for raw, *_ in merged.rules]  # only called when nothing is broken
     doc["exceptions"] = [raw for raw, *_ in merged.exceptions]
     return doc

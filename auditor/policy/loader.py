@@ -33,8 +33,9 @@ class Merged:
     top: Source
     scalars: dict[str, tuple[Any, Where]] = field(default_factory=dict)
     maps: dict[str, dict[str, tuple[Any, Where]]] = field(default_factory=dict)
-    rules: list[tuple[Any, Where, Source, PathKey]] = field(default_factory=list)
-    exceptions: list[tuple[Any, Where, Source, PathKey]] = field(default_factory=list)
+    # (raw, where, file, path, broken by a schema error)
+    rules: list[tuple[Any, Where, Source, PathKey, bool]] = field(default_factory=list)
+    exceptions: list[tuple[Any, Where, Source, PathKey, bool]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     bad: set[tuple[str, PathKey]] = field(default_factory=set)
 
@@ -46,9 +47,13 @@ def _schema_issues(src: Source) -> tuple[list[PolicyIssue], set[PathKey]]:
     for error in validator.iter_errors(src.data):
         path: PathKey = tuple(error.absolute_path)
         rule = _rule_id_at(src.data, path)
-        issues.append(
-            PolicyIssue(src.where(path), _schema_message(error), rule, _path_text(path))
-        )
+        where = src.where(path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+            extra = sorted(set(error.instance) - set(known))
+            if extra:
+                where = src.where((*path, extra[0]))
+        issues.append(PolicyIssue(where, _schema_message(error), rule, _path_text(path)))
         # Remember the broken element (a rule, an exception, an entry) to skip it later.
         bad.add(path[:2])
     return issues, bad
@@ -72,9 +77,12 @@ def _path_text(path: PathKey) -> str:
 
 
 def _schema_message(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        allowed = sorted(schema.get("properties", {}))
+        extra = (
+            sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        )
         hints = [f"unknown key '{key}'{suggest(key, allowed)}" for key in extra]
         if hints:
             return "; ".join(hints)
@@ -85,15 +93,21 @@ def _schema_message(error: ValidationError) -> str:
         return best.message
     if error.validator == "enum":
         return f"{error.instance!r} is not allowed; use one of: " + ", ".join(
-            map(str, error.validator_value)
+            map(str, schema.get("enum", []))
         )
     if error.validator == "pattern":
         return f"{error.instance!r} is not well-formed (expected pattern {error.validator_value})"
     return error.message
 
 
-def _collect(path: Path, shown: str, merged: Merged | None, stack: list[Path],
-             issues: list[PolicyIssue], at: Where | None) -> Merged | None:
+def _collect(
+    path: Path,
+    shown: str,
+    merged: Merged | None,
+    stack: list[Path],
+    issues: list[PolicyIssue],
+    at: Where | None,
+) -> Merged | None:
     real = path.resolve()
     if real in stack:
         issues.append(PolicyIssue(at or Where(shown), f"include cycle: {shown} includes itself"))
@@ -115,7 +129,7 @@ def _collect(path: Path, shown: str, merged: Merged | None, stack: list[Path],
     for i, inc in enumerate(includes or []):
         if not isinstance(inc, str):
             continue
-        child = (path.parent / inc)
+        child = path.parent / inc
         child_shown = str(Path(shown).parent / inc)
         _collect(child, child_shown, merged, [*stack, real], issues, src.where(("include", i)))
     _merge(merged, src, bad)
@@ -143,9 +157,8 @@ def _merge(merged: Merged, src: Source, bad: set[PathKey]) -> None:
         if not isinstance(items, list):
             continue
         for i, item in enumerate(items):
-            if (section, i) in bad or not isinstance(item, dict):
-                continue
-            out.append((item, src.where((section, i)), src, (section, i)))
+            if isinstance(item, dict):
+                out.append((item, src.where((section, i)), src, (section, i), (section, i) in bad))
 
 
 def load_policy(path: str | Path) -> Policy:

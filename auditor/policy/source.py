@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -38,19 +39,15 @@ def _plain(node: Any, path: PathKey, lines: dict[PathKey, int]) -> Any:
         out: dict[str, Any] = {}
         for key, value in node.items():
             child = (*path, str(key))
-            try:
+            with contextlib.suppress(KeyError, TypeError, AttributeError):
                 lines[child] = node.lc.key(key)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                pass
             out[str(key)] = _plain(value, child, lines)
         return out
     if isinstance(node, CommentedSeq):
         items = []
         for i, value in enumerate(node):
-            try:
+            with contextlib.suppress(KeyError, TypeError, AttributeError):
                 lines[(*path, i)] = node.lc.item(i)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                pass
             items.append(_plain(value, (*path, i), lines))
         return items
     if isinstance(node, bool) or node is None:

@@ -110,8 +110,9 @@ def _check(expect: Mapping[str, Any], d: Decision) -> list[str]:
 
 
 def _describe(d: Decision) -> str:
-    kinds = sorted({f"{f.kind}" + ("" if f.effect == "deny" else f"({f.effect})")
-                    for f in d.findings})
+    kinds = sorted(
+        {f"{f.kind}" + ("" if f.effect == "deny" else f"({f.effect})") for f in d.findings}
+    )
     return d.verdict + (f" [{', '.join(kinds)}]" if kinds else "")
 
 
@@ -135,8 +136,17 @@ def run_suite(path: Path) -> list[CaseResult]:
             for field in case.get("remove", []):
                 event.pop(field, None)
             d = run.classify(event)
-        want = expect["verdict"] + (f" [{', '.join(expect.get('findings', []))}]"
-                                    if expect.get("findings") else "")
-        results.append(CaseResult(str(path), case["name"], src.where(("cases", i)).line, want,
-                                  _describe(d), tuple(_check(expect, d))))
+        want = expect["verdict"] + (
+            f" [{', '.join(expect.get('findings', []))}]" if expect.get("findings") else ""
+        )
+        results.append(
+            CaseResult(
+                str(path),
+                case["name"],
+                src.where(("cases", i)).line,
+                want,
+                _describe(d),
+                tuple(_check(expect, d)),
+            )
+        )
     return results

@@ -1,0 +1,43 @@
+"""Shared helpers for unit tests: sample events and engines for the example pack."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from auditor.engine import Engine
+from auditor.policy import load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_POLICY = ROOT / "policies" / "examples" / "gdpr-transfers.yaml"
+
+BASE_EVENT: dict[str, Any] = {
+    "event_id": "e-1",
+    "event_time": "2026-03-02T09:00:00Z",
+    "data_class": "personal_data",
+    "operation": "transfer",
+    "origin": {"location": "aws:eu-central-1"},
+    "destination": {"location": "aws:us-east-1", "system": "s3://bucket"},
+    "processor": "dpf-processor",
+    "tenant": {"id": "acme", "settings": {"tier": "gold"}},
+    "encryption": {"in_transit": "tls1.3", "at_rest": "aes-256"},
+    "retention_days": 30,
+    "subject": {"key": "s-1"},
+    "labels": {"team": "x"},
+    "upstream": ["e-0"],
+    "service": "crm",
+}
+
+
+def event(**changes: Any) -> dict[str, Any]:
+    """A valid event with top-level fields replaced."""
+    out = copy.deepcopy(BASE_EVENT)
+    out.update(changes)
+    return out
+
+
+@cache
+def example_engine() -> Engine:
+    return Engine(load_policy(EXAMPLE_POLICY))

@@ -1,0 +1,162 @@
+"""`auditor check`, `explain` and `policy validate/test` as a user runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from auditor import schemas
+from auditor.cli import main
+from tests.unit.helpers import EXAMPLE_POLICY, event
+
+LINES = [
+    orjson.dumps(event(event_id="ok", processor="dpf-processor")),
+    b"",
+    orjson.dumps(event(event_id="bad", processor="plain-processor")),
+    b"not json at all",
+    b'{"event_id": "half"',
+    b"\xff\xfe\x00garbage",
+    orjson.dumps(event(event_id="late", retention_days="forever")),
+    orjson.dumps([1, 2, 3]),
+]
+
+
+@pytest.fixture
+def events_file(tmp_path: Path) -> Path:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(LINES) + b"\n")
+    return path
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_jsonl_one_valid_decision_per_nonblank_line_in_order(events_file: Path) -> None:
+    result = run("check", "--policy", str(EXAMPLE_POLICY), str(events_file))
+    assert result.returncode == 1
+    assert b"Traceback" not in result.stderr
+    records = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 7
+    validator = schemas.validator(schemas.DECISION)
+    for record in records:
+        validator.validate(record)
+    assert [(r["event_id"], r["verdict"]) for r in records] == [
+        ("ok", "allow"),
+        ("bad", "violation"),
+        (None, "invalid"),
+        (None, "invalid"),
+        (None, "invalid"),
+        ("late", "invalid"),
+        (None, "invalid"),
+    ]
+    assert records[0]["event"]["processor"] == "dpf-processor"
+    assert records[5]["findings"][0]["message"].startswith("retention_days: expected an integer")
+
+
+def test_stdin_and_exit_zero_when_all_allowed() -> None:
+    result = run(
+        "check",
+        "--policy",
+        str(EXAMPLE_POLICY),
+        "-",
+        stdin=orjson.dumps(event(processor="dpf-processor")) + b"\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert orjson.loads(result.stdout)["verdict"] == "allow"
+
+
+def test_summary_and_table_formats(events_file: Path) -> None:
+    runner = CliRunner()
+    summary = runner.invoke(
+        main, ["check", "--policy", str(EXAMPLE_POLICY), str(events_file), "--format", "summary"]
+    )
+    assert summary.exit_code == 1
+    assert "events: 7  allow: 1  violation: 1  invalid: 5" in summary.output
+    assert "gdpr.chapter-v" in summary.output
+    table = runner.invoke(
+        main, ["check", "--policy", str(EXAMPLE_POLICY), str(events_file), "--format", "table"]
+    )
+    assert table.exit_code == 1
+    assert "no lawful transfer mechanism" in table.output
+
+
+def test_bad_policy_exits_2_naming_file_and_line(tmp_path: Path, events_file: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("apiVersion: auditor/v1\nid: p\ncompany: {country: DE}\nrules: 3\n")
+    result = run("check", "--policy", str(policy), str(events_file))
+    assert result.returncode == 2
+    assert result.stdout == b""
+    assert f"{policy}:4".encode() in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run("check", str(tmp_path)).returncode == 2  # no --policy
+    missing = run("check", "--policy", str(EXAMPLE_POLICY), str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2
+    assert b"no such events file" in missing.stderr
+    assert b"Traceback" not in missing.stderr
+
+
+def test_gzip_input(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "events.jsonl.gz"
+    path.write_bytes(gzip.compress(orjson.dumps(event(processor="dpf-processor")) + b"\n"))
+    result = CliRunner().invoke(main, ["check", "--policy", str(EXAMPLE_POLICY), str(path)])
+    assert result.exit_code == 0
+    assert '"verdict":"allow"' in result.output
+
+
+def test_explain_shows_rules_for_selected_event(events_file: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["explain", "--policy", str(EXAMPLE_POLICY), str(events_file), "--event-id", "bad"]
+    )
+    assert result.exit_code == 0
+    assert "transfer: eu_gdpr DE->US: none" in result.output
+    assert "DENY  gdpr.chapter-v [transfer]" in result.output
+    assert "event ok" not in result.output
+
+
+def test_policy_validate(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["policy", "validate", str(EXAMPLE_POLICY)])
+    assert ok.exit_code == 0
+    assert "policy gdpr-transfers, 1 rules" in ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: [\n")
+    failed = runner.invoke(main, ["policy", "validate", str(EXAMPLE_POLICY), str(bad)])
+    assert failed.exit_code == 1
+    assert "not valid YAML" in failed.output
+
+
+def test_policy_test_reports_failures(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_bytes(EXAMPLE_POLICY.read_bytes())
+    (tmp_path / "p.tests.yaml").write_text("""policy: p.yaml
+defaults: {event_time: "2026-03-02T09:00:00Z", data_class: personal_data, operation: transfer,
+           origin: {location: aws:eu-central-1}}
+cases:
+  - name: right
+    event: {destination: {location: aws:us-east-1}, processor: plain-processor}
+    expect: {verdict: violation, findings: [transfer]}
+  - name: wrong on purpose
+    event: {destination: {location: aws:us-east-1}, processor: dpf-processor}
+    expect: {verdict: violation, findings: [transfer]}
+""")
+    result = CliRunner().invoke(main, ["policy", "test", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "1 passed, 1 failed" in result.output
+    assert "wrong on purpose" in result.output
+    assert "verdict allow, expected violation" in result.output
