@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from auditor.events.keys import partition_key as default_key
 from auditor.events.validate import validation_error
 
 __all__ = [
@@ -119,31 +120,6 @@ def _show_ids(ids: list[str]) -> str:
     return shown + (
         f", ... ({len(ids) - _MAX_SHOWN_IDS} more)" if len(ids) > _MAX_SHOWN_IDS else ""
     )
-
-
-def default_key(event: Mapping[str, Any]) -> bytes | None:
-    """Partition key of an event: its tenant id, else its subject key, else its event id.
-
-    Kafka keeps order only within a partition, and the auditor's stateful rules (a
-    tenant's home region never changes, erasure of a subject) need a tenant's events in
-    the order they happened: keying by tenant puts all of them in one partition. Events
-    with no tenant fall back to the data subject (erasure order), then to the event id
-    (no ordering need; spreads load evenly).
-    """
-    tenant = event.get("tenant")
-    if isinstance(tenant, Mapping):
-        tenant_id = tenant.get("id")
-        if isinstance(tenant_id, str) and tenant_id:
-            return tenant_id.encode("utf-8")
-    subject = event.get("subject")
-    if isinstance(subject, Mapping):
-        subject_key = subject.get("key")
-        if isinstance(subject_key, str) and subject_key:
-            return subject_key.encode("utf-8")
-    event_id = event.get("event_id")
-    if isinstance(event_id, str) and event_id:
-        return event_id.encode("utf-8")
-    return None
 
 
 def _event_id(event: Mapping[str, Any]) -> str | None:

@@ -1,0 +1,107 @@
+"""The Faust app factory: one agent that decides batches of lineage records."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+import faust
+
+from auditor.engine import Decision, Engine
+from auditor.stream.pipeline import Pipeline, Source, normalise_headers
+from auditor.stream.settings import Settings
+from auditor.stream.sink import KafkaSink, Sink
+
+log = logging.getLogger("auditor.worker")
+
+# Called with every decision and its invalid-input reason (metrics hook, see create_app).
+Observer = Callable[[Decision, "str | None", Source], None]
+
+
+def _credentials(settings: Settings) -> Any:
+    if settings.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+        context = None
+        if settings.security_protocol == "SASL_SSL":
+            context = ssl.create_default_context(
+                cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
+            )
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password.get_secret_value() if settings.sasl_password else None,
+            mechanism=settings.sasl_mechanism or "PLAIN",
+            ssl_context=context,
+        )
+    if settings.security_protocol == "SSL":
+        context = ssl.create_default_context(
+            cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
+        )
+        if settings.ssl_certfile:
+            context.load_cert_chain(str(settings.ssl_certfile),
+                                    str(settings.ssl_keyfile) if settings.ssl_keyfile else None)
+        return faust.SSLCredentials(context)
+    return None
+
+
+def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
+               observe: Observer | None = None) -> faust.App:
+    """A Faust app deciding every record of ``settings.input_topics`` with ``engine``.
+
+    Outputs go to ``sink`` (default: Kafka through confluent-kafka). Input offsets are
+    acked only after the batch's outputs are delivered, so a crash loses nothing: its
+    events are decided again (decisions carry ``event_id`` for de-duplication).
+    """
+    (settings.data_dir / settings.worker_id).parent.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.group_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap_list()],
+        broker_credentials=_credentials(settings),
+        store="memory://",
+        autodiscover=False,
+        web_enabled=False,
+        datadir=str(settings.data_dir / settings.worker_id),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication,
+        topic_allow_declare=settings.create_topics,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_commit_interval=settings.commit_interval_s,
+        stream_buffer_maxsize=max(4096, settings.batch_max * 2),
+        logging_config=None,
+    )
+    pipeline = Pipeline(engine, worker_id=settings.worker_id,
+                        max_event_bytes=settings.max_event_bytes)
+    out = sink or KafkaSink(
+        settings.kafka_client_config(),
+        {"decision": settings.decisions_topic, "finding": settings.findings_topic,
+         "dead_letter": settings.dead_letter_topic},
+        timeout_s=settings.delivery_timeout_s,
+    )
+    topic = app.topic(*settings.input_topics, key_type=bytes, value_type=bytes,
+                      key_serializer="raw", value_serializer="raw")
+
+    @app.agent(topic, name="auditor.decide")
+    async def decide(stream: faust.StreamT[bytes]) -> None:
+        async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
+            outputs = []
+            for event in events:
+                msg = event.message
+                source = Source(msg.topic, msg.partition, msg.offset,
+                                int(msg.timestamp * 1000) if msg.timestamp else None)
+                for decision, reason, outs in pipeline.process(
+                    msg.value, msg.key, normalise_headers(msg.headers), source
+                ):
+                    outputs.extend(outs)
+                    if observe is not None:
+                        observe(decision, reason, source)
+            # Only now may take_events ack these events (when the loop asks for the next
+            # batch): their outputs are on the broker.
+            await out.deliver(outputs)
+
+    @app.on_before_shutdown.connect
+    async def _flush(app: faust.App, **kwargs: Any) -> None:
+        out.close()
+
+    return app

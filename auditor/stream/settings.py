@@ -1,0 +1,78 @@
+"""The worker's settings: one object, from flags and ``AUDITOR_*`` environment variables."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the worker, demo and emitter-side tools are configured with.
+
+    Built once at the edge (CLI) and passed down; nothing else reads the environment.
+    Every field can be set as ``AUDITOR_<FIELD>`` (e.g. ``AUDITOR_BOOTSTRAP_SERVERS``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AUDITOR_", frozen=True, extra="forbid")
+
+    policy: Path = Field(default=Path("policies/natterbox.yaml"), description="policy pack")
+    bootstrap_servers: str = "127.0.0.1:9092"
+    group_id: str = "auditor"
+    input_topics: tuple[str, ...] = ("lineage.events",)
+    decisions_topic: str = "auditor.decisions"
+    findings_topic: str = "auditor.findings"
+    dead_letter_topic: str = "auditor.dlq"
+    partitions: int = Field(default=4, ge=1, description="partitions of topics it creates")
+    replication: int = Field(default=1, ge=1)
+    create_topics: bool = True
+
+    # Kafka security, passed through to every client (Faust/aiokafka and confluent-kafka).
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+    # Consumer group timing: librdkafka's defaults suit production clusters; tests and
+    # the embedded broker use shorter ones (a group join takes about half the session).
+    session_timeout_s: float = Field(default=45.0, gt=0)
+    heartbeat_interval_s: float = Field(default=3.0, gt=0)
+    commit_interval_s: float = Field(default=2.8, gt=0)
+
+    # Batching inside the agent: up to batch_max events, or what arrived within batch_within_s.
+    batch_max: int = Field(default=1000, ge=1)
+    batch_within_s: float = Field(default=0.02, gt=0)
+    max_event_bytes: int = Field(default=1_048_576, ge=1024)
+    delivery_timeout_s: float = Field(default=30.0, gt=0)
+
+    worker_id: str = "worker-1"
+    data_dir: Path = Path(tempfile.gettempdir()) / "auditor-worker"
+    log_level: Literal["debug", "info", "warning", "error"] = "warning"
+
+    def bootstrap_list(self) -> list[str]:
+        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
+
+    def kafka_client_config(self) -> dict[str, Any]:
+        """librdkafka (confluent-kafka) connection and security settings."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": ",".join(self.bootstrap_list()),
+            "security.protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            config["sasl.mechanisms"] = self.sasl_mechanism
+        if self.sasl_username is not None:
+            config["sasl.username"] = self.sasl_username
+        if self.sasl_password is not None:
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        for key, value in (("ssl.ca.location", self.ssl_cafile),
+                           ("ssl.certificate.location", self.ssl_certfile),
+                           ("ssl.key.location", self.ssl_keyfile)):
+            if value is not None:
+                config[key] = str(value)
+        return config
