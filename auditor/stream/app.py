@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import Callable
@@ -12,9 +13,10 @@ import faust
 from auditor.engine import Decision, Engine
 from auditor.stream.pipeline import Pipeline, Source, normalise_headers
 from auditor.stream.settings import Settings
-from auditor.stream.sink import KafkaSink, Sink
+from auditor.stream.sink import DeliveryFailed, KafkaSink, Sink
 
 log = logging.getLogger("auditor.worker")
+DELIVERY_ATTEMPTS = 3
 
 # Called with every decision and its invalid-input reason (metrics hook, see create_app).
 Observer = Callable[[Decision, "str | None", Source], None]
@@ -96,9 +98,22 @@ def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
                     outputs.extend(outs)
                     if observe is not None:
                         observe(decision, reason, source)
-            # Only now may take_events ack these events (when the loop asks for the next
-            # batch): their outputs are on the broker.
-            await out.deliver(outputs)
+            # Only after this may take_events ack these events (when the loop asks for the
+            # next batch): their outputs are on the broker.
+            for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+                try:
+                    await out.deliver(outputs)
+                    break
+                except DeliveryFailed as exc:
+                    if attempt == DELIVERY_ATTEMPTS:
+                        # Stop with an error rather than skip: the batch stays uncommitted
+                        # and is decided again after a restart.
+                        log.critical("giving up on a batch of %d events: %s", len(events), exc)
+                        await app.crash(exc)
+                        return
+                    log.warning("delivery failed (%s); retry %d of %d", exc, attempt,
+                                DELIVERY_ATTEMPTS - 1)
+                    await asyncio.sleep(attempt)
 
     @app.on_before_shutdown.connect
     async def _flush(app: faust.App, **kwargs: Any) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from auditor.engine import Decision, Engine
 from auditor.events.keys import partition_key
@@ -26,6 +25,8 @@ H_CLASS = "__connect.errors.class.name"
 H_EXC_CLASS = "__connect.errors.exception.class.name"
 H_EXC_MESSAGE = "__connect.errors.exception.message"
 H_BATCH_INDEX = "auditor.batch.index"
+H_TRUNCATED = "auditor.dlq.original.bytes"
+H_SHA256 = "auditor.dlq.original.sha256"
 REASONS = (
     "not_json",
     "not_utf8",
@@ -64,7 +65,7 @@ def reason_class(message: str) -> str:
     if message.startswith("event: not valid JSON"):
         if "UTF-8" in message or "utf-8" in message:
             return "not_utf8"
-        if "ecursion" in message:
+        if "depth limit" in message:
             return "too_deep"
         return "not_json"
     if message.startswith("event:") and "byte limit" in message:
@@ -91,10 +92,13 @@ class Pipeline:
     """Turns input records into output records with one engine; one code path for all."""
 
     def __init__(self, engine: Engine, *, worker_id: str = "worker-1",
-                 max_event_bytes: int = 1_048_576) -> None:
+                 max_event_bytes: int = 1_048_576, max_copied_bytes: int = 262_144) -> None:
         self.engine = engine
         self.worker_id = worker_id.encode()
         self.max_event_bytes = max_event_bytes
+        # Output records stay well under Kafka's default 1 MB limit: an event larger than
+        # this is left out of its decision record and cut short in its dead letter.
+        self.max_copied_bytes = max_copied_bytes
 
     def decide(self, raw: bytes) -> tuple[Decision, str | None]:
         """The decision for one raw event and, if it is invalid, the reason class."""
@@ -122,6 +126,7 @@ class Pipeline:
             ("auditor.source.topic", source.topic.encode()),
             ("auditor.source.partition", str(source.partition).encode()),
             ("auditor.source.offset", str(source.offset).encode()),
+            ("auditor.worker", self.worker_id),
         ]
         if source.timestamp_ms is not None:
             provenance.append(("auditor.source.timestamp", str(source.timestamp_ms).encode()))
@@ -131,14 +136,18 @@ class Pipeline:
             decision, reason = self.decide(raw)
             extra = [(H_BATCH_INDEX, str(index).encode())] if batch else []
             out_key = self._key(decision, key)
-            record = decision.to_json()
+            record = decision.to_json(with_event=len(raw) <= self.max_copied_bytes)
             outputs = [Output("decision", out_key, record, provenance + extra)]
             if decision.verdict == "violation":
                 outputs.append(Output("finding", out_key, record, provenance + extra))
             elif reason is not None:
-                outputs.append(Output("dead_letter", key, raw,
-                                      self._dead_letter_headers(headers, source, decision,
-                                                                reason) + extra))
+                dead = self._dead_letter_headers(headers, source, decision, reason) + extra
+                copied = raw
+                if len(raw) > self.max_copied_bytes:
+                    dead += [(H_TRUNCATED, str(len(raw)).encode()),
+                             (H_SHA256, hashlib.sha256(raw).hexdigest().encode())]
+                    copied = raw[: self.max_copied_bytes]
+                outputs.append(Output("dead_letter", key, copied, dead))
             yield decision, reason, outputs
 
     @staticmethod
@@ -177,11 +186,3 @@ def normalise_headers(headers: Any) -> Headers:
         text = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
         out.append((text, value if isinstance(value, bytes) else str(value or "").encode()))
     return out
-
-
-def decision_record(decision: Decision) -> bytes:
-    return orjson.dumps(decision.as_dict())
-
-
-def outputs_of(results: Sequence[tuple[Decision, str | None, list[Output]]]) -> list[Output]:
-    return [o for _, _, outs in results for o in outs]

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from auditor.stream.pipeline import Output
 
@@ -59,6 +59,9 @@ class KafkaSink:
                     break
                 except BufferError:  # local queue full: let deliveries drain, then retry
                     self.producer.poll(0.05)
+                except KafkaException as exc:  # refused at once (e.g. too large)
+                    self._errors.append(f"{self.topics[out.kind]}: {exc.args[0].str()}")
+                    break
         loop = asyncio.get_running_loop()
         remaining = await loop.run_in_executor(None, self.producer.flush, self.timeout_s)
         if remaining or self._errors:
