@@ -66,7 +66,7 @@ def run_worker(settings: Settings) -> None:
 @click.command()
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
               help="Policy pack [env AUDITOR_POLICY].")
-@click.option("--bootstrap-servers", help="Kafka bootstrap servers [env AUDITOR_BOOTSTRAP_SERVERS].")
+@click.option("--bootstrap-servers", help="Kafka bootstrap [env AUDITOR_BOOTSTRAP_SERVERS].")
 @click.option("--topic", "topics", multiple=True, help="Input topic(s) [AUDITOR_INPUT_TOPICS].")
 @click.option("--group-id", help="Consumer group [AUDITOR_GROUP_ID].")
 @click.option("--worker-id", help="Name of this worker in logs and dead-letter headers.")

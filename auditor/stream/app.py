@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import faust
 
@@ -86,7 +86,10 @@ def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
 
     @app.agent(topic, name="auditor.decide")
     async def decide(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
+        batches = cast(faust.Stream[bytes], stream).take_events(
+            settings.batch_max, settings.batch_within_s
+        )
+        async for events in batches:
             outputs = []
             for event in events:
                 msg = event.message
@@ -116,7 +119,7 @@ def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
                     await asyncio.sleep(attempt)
 
     @app.on_before_shutdown.connect
-    async def _flush(app: faust.App, **kwargs: Any) -> None:
+    def _flush(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         out.close()
 
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -54,7 +54,8 @@ class KafkaSink:
         for out in outputs:
             while True:
                 try:
-                    produce(self.topics[out.kind], out.value, out.key, headers=out.headers,
+                    produce(self.topics[out.kind], out.value, out.key,
+                            headers=cast(list[tuple[str, str | bytes | None]], out.headers),
                             on_delivery=self._on_delivery)
                     break
                 except BufferError:  # local queue full: let deliveries drain, then retry

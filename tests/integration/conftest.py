@@ -103,7 +103,7 @@ class Cluster:
                              "batch.num.messages": 1, "message.max.bytes": 4_000_000})
         count = 0
         for value in values:
-            producer.produce(topic, value, key, headers=headers)
+            producer.produce(topic, value, key, headers=list(headers or []))
             producer.poll(0)
             count += 1
         assert producer.flush(30) == 0
