@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from auditor.engine.decision import Decision
+from auditor.engine.decision import Decision, Finding
+from auditor.legal.chapter_v import Transfer
 
 
 @dataclass
@@ -20,20 +23,34 @@ class Tally:
     max_examples: int = 3
 
     def add(self, decision: Decision) -> None:
+        self.count(decision.event_id, decision.verdict, decision.findings, decision.transfer)
+
+    def add_record(self, record: Mapping[str, Any]) -> None:
+        """Count a decision record read back as JSON (e.g. from the decisions topic)."""
+        transfer = record.get("transfer")
+        self.count(
+            record.get("event_id"),
+            record.get("verdict", "invalid"),
+            [Finding(**f) for f in record.get("findings", [])],
+            Transfer(**transfer) if transfer else None,
+        )
+
+    def count(self, event_id: str | None, verdict: str, findings: Sequence[Finding],
+              transfer: Transfer | None) -> None:
         self.events += 1
-        self.verdicts[decision.verdict] += 1
-        for f in decision.findings:
+        self.verdicts[verdict] += 1
+        for f in findings:
             if f.kind == "schema":
                 self.invalid[f.message.split(":", 1)[0]] += 1
                 continue
             self.by_rule[(f.rule, f.kind, f.severity, f.effect)] += 1
             shown = self.examples.setdefault(f.rule, [])
-            if len(shown) < self.max_examples and decision.event_id is not None:
-                shown.append(decision.event_id)
+            if len(shown) < self.max_examples and event_id is not None:
+                shown.append(event_id)
         # Events (not findings) per kind: two residency rules broken by one event count once.
-        for kind in {f.kind for f in decision.findings if f.effect == "deny"}:
+        for kind in {f.kind for f in findings if f.effect == "deny"}:
             self.by_kind[kind] += 1
-        t = decision.transfer
+        t = transfer
         if t is not None:
             self.transfers[(t.regime, t.mechanism, t.from_country, t.to_country)] += 1
 

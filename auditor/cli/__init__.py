@@ -16,7 +16,15 @@ def main() -> None:
 def _register() -> None:
     # Imported here so that `auditor --help` stays fast and a missing optional
     # piece names itself instead of breaking every command.
-    from auditor.cli import broker_cmd, check_cmd, emit_cmd, policy_cmd, traffic_cmd, worker_cmd
+    from auditor.cli import (
+        broker_cmd,
+        check_cmd,
+        demo_cmd,
+        emit_cmd,
+        policy_cmd,
+        traffic_cmd,
+        worker_cmd,
+    )
 
     main.add_command(check_cmd.check)
     main.add_command(check_cmd.explain)
@@ -25,6 +33,7 @@ def _register() -> None:
     main.add_command(broker_cmd.broker)
     main.add_command(traffic_cmd.traffic)
     main.add_command(worker_cmd.worker)
+    main.add_command(demo_cmd.demo)
 
 
 _register()

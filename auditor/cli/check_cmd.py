@@ -69,7 +69,7 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
         console.print(table)
     if tally.by_kind:
         console.print(
-            "violating events by kind: "
+            "events with deny findings, by kind: "
             + ", ".join(f"{kind} {count}" for kind, count in sorted(tally.by_kind.items()))
         )
     if tally.invalid:

@@ -11,6 +11,7 @@ from typing import Any, cast
 import faust
 
 from auditor.engine import Decision, Engine
+from auditor.stream.driver import consumer_with_fetch_wait
 from auditor.stream.pipeline import Pipeline, Source, normalise_headers
 from auditor.stream.settings import Settings
 from auditor.stream.sink import DeliveryFailed, KafkaSink, Sink
@@ -73,6 +74,8 @@ def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
         stream_buffer_maxsize=max(4096, settings.batch_max * 2),
         logging_config=None,
     )
+    if settings.fetch_max_wait_ms is not None:
+        app.transport.Consumer = consumer_with_fetch_wait(settings.fetch_max_wait_ms)
     pipeline = Pipeline(engine, worker_id=settings.worker_id,
                         max_event_bytes=settings.max_event_bytes)
     out = sink or KafkaSink(

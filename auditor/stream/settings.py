@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(default=45.0, gt=0)
     heartbeat_interval_s: float = Field(default=3.0, gt=0)
     commit_interval_s: float = Field(default=2.8, gt=0)
+    # Longest a fetch may wait for data (None: Faust's 1500 ms). Apache Kafka answers as
+    # soon as data arrives; the embedded broker waits it out, so local runs use ~50 ms.
+    fetch_max_wait_ms: int | None = Field(default=None, ge=1)
 
     # Batching inside the agent: up to batch_max events, or what arrived within batch_within_s.
     batch_max: int = Field(default=1000, ge=1)

@@ -85,6 +85,7 @@ class Cluster:
             "AUDITOR_SESSION_TIMEOUT_S": "6",
             "AUDITOR_HEARTBEAT_INTERVAL_S": "1",
             "AUDITOR_COMMIT_INTERVAL_S": "0.5",
+            "AUDITOR_FETCH_MAX_WAIT_MS": "50",
             "AUDITOR_LOG_LEVEL": "info",
             **(extra_env or {}),
         }
