@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from confluent_kafka import Consumer, Message
@@ -115,8 +116,13 @@ def _start_worker(bootstrap: str, policy: Path, log: Path) -> subprocess.Popen[b
         "AUDITOR_LOG_LEVEL": "warning",
     }
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "auditor", "worker"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "auditor", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -129,41 +135,82 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=5)
 
 
-def run_demo(pack: str, policy: Path, count: int, rate: float, live: bool, console: Console,
-             timeout_s: float, log_dir: Path) -> Progress:
+def run_demo(
+    pack: str,
+    policy: Path,
+    count: int,
+    rate: float,
+    live: bool,
+    console: Console,
+    timeout_s: float,
+    log_dir: Path,
+) -> Progress:
     """Run the whole demo; returns what was seen. Everything started here is stopped here."""
     progress = Progress()
     log = log_dir / "auditor-demo-worker.log"
     with EmbeddedBroker() as broker:
-        console.print(f"embedded Kafka-protocol broker (Tansu) on {broker.bootstrap} "
-                      f"(pid {broker.pid})")
+        console.print(
+            f"embedded Kafka-protocol broker (Tansu) on {broker.bootstrap} (pid {broker.pid})"
+        )
         ensure_topics(broker.bootstrap, dict.fromkeys(TOPICS, 4))
         worker = _start_worker(broker.bootstrap, policy, log)
-        consumer = Consumer({"bootstrap.servers": broker.bootstrap,
-                             "group.id": f"demo-view-{uuid.uuid4().hex[:6]}",
-                             "auto.offset.reset": "earliest", "session.timeout.ms": 6000})
+        consumer = Consumer(
+            {
+                "bootstrap.servers": broker.bootstrap,
+                "group.id": f"demo-view-{uuid.uuid4().hex[:6]}",
+                "auto.offset.reset": "earliest",
+                "session.timeout.ms": 6000,
+            }
+        )
         try:
             console.print(f"worker started (pid {worker.pid}, log {log}); policy {policy}")
             consumer.subscribe(["auditor.decisions"])
-            _play(broker.bootstrap, pack, count, rate, progress, consumer, worker, live,
-                  console, timeout_s)
+            _play(
+                broker.bootstrap,
+                pack,
+                count,
+                rate,
+                progress,
+                consumer,
+                worker,
+                live,
+                console,
+                timeout_s,
+            )
         finally:
             consumer.close()
             _stop(worker)
     return progress
 
 
-def _play(bootstrap: str, pack: str, count: int, rate: float, progress: Progress,
-          consumer: Consumer, worker: subprocess.Popen[bytes], live: bool, console: Console,
-          timeout_s: float) -> None:
+def _play(
+    bootstrap: str,
+    pack: str,
+    count: int,
+    rate: float,
+    progress: Progress,
+    consumer: Consumer,
+    worker: subprocess.Popen[bytes],
+    live: bool,
+    console: Console,
+    timeout_s: float,
+) -> None:
     events = _events(pack, count)
     interval = 1.0 / rate if rate > 0 else 0.0
     deadline = time.monotonic() + timeout_s
     title = f"auditor demo: {pack}"
     with Emitter(bootstrap, validate=False) as emitter:
         _warm_up(emitter, consumer, worker, console, deadline)
-        view = Live(render(progress, count, title), console=console, refresh_per_second=4,
-                    transient=False) if live else None
+        view = (
+            Live(
+                render(progress, count, title),
+                console=console,
+                refresh_per_second=4,
+                transient=False,
+            )
+            if live
+            else None
+        )
         last_print = 0.0
         if view is not None:
             view.start()
@@ -198,12 +245,22 @@ def _play(bootstrap: str, pack: str, count: int, rate: float, progress: Progress
         _line(progress, count, console)
 
 
-def _warm_up(emitter: Emitter, consumer: Consumer, worker: subprocess.Popen[bytes],
-             console: Console, deadline: float) -> None:
+def _warm_up(
+    emitter: Emitter,
+    consumer: Consumer,
+    worker: subprocess.Popen[bytes],
+    console: Console,
+    deadline: float,
+) -> None:
     """Send one probe event and wait for its decision: the worker has joined and is live."""
-    probe = {"event_id": WARMUP + uuid.uuid4().hex[:8], "event_time": "2026-01-01T00:00:00Z",
-             "data_class": "-", "operation": "process", "origin": {"location": "country:GB"},
-             "destination": {"location": "country:GB"}}
+    probe: dict[str, Any] = {
+        "event_id": WARMUP + uuid.uuid4().hex[:8],
+        "event_time": "2026-01-01T00:00:00Z",
+        "data_class": "-",
+        "operation": "process",
+        "origin": {"location": "country:GB"},
+        "destination": {"location": "country:GB"},
+    }
     emitter.emit_raw(orjson.dumps(probe))
     emitter.flush(30)
     with console.status("waiting for the worker to join the consumer group..."):
@@ -213,17 +270,21 @@ def _warm_up(emitter: Emitter, consumer: Consumer, worker: subprocess.Popen[byte
             if time.monotonic() > deadline:
                 raise TimeoutError("the worker did not start in time")
             msg = consumer.poll(0.2)
-            if msg is not None and msg.error() is None and probe["event_id"].encode() in (
-                msg.value() or b""
+            if (
+                msg is not None
+                and msg.error() is None
+                and probe["event_id"].encode() in (msg.value() or b"")
             ):
                 return
 
 
 def _line(p: Progress, total: int, console: Console) -> None:
     v = p.tally.verdicts
-    console.print(f"sent {p.sent}/{total}  decided {p.tally.events}  "
-                  f"allow {v['allow']}  violation {v['violation']}  invalid {v['invalid']}  "
-                  f"{p.rate():,.0f} events/s  p99 {p.percentile(0.99):.0f} ms")
+    console.print(
+        f"sent {p.sent}/{total}  decided {p.tally.events}  "
+        f"allow {v['allow']}  violation {v['violation']}  invalid {v['invalid']}  "
+        f"{p.rate():,.0f} events/s  p99 {p.percentile(0.99):.0f} ms"
+    )
 
 
 def interrupt_safely(run: Callable[[], Progress]) -> Progress | None:

@@ -15,15 +15,32 @@ from auditor.traffic import PACKS
 
 
 @click.command()
-@click.option("--pack", type=click.Choice(PACKS), default="natterbox", show_default=True,
-              help="Seed pack whose policy and example traffic to play.")
+@click.option(
+    "--pack",
+    type=click.Choice(PACKS),
+    default="natterbox",
+    show_default=True,
+    help="Seed pack whose policy and example traffic to play.",
+)
 @click.option("--events", "count", type=click.IntRange(min=1), default=2000, show_default=True)
-@click.option("--rate", type=float, default=500.0, show_default=True,
-              help="Events per second to send (0 = as fast as possible).")
-@click.option("--live/--no-live", default=None,
-              help="Live view (default when the output is a terminal).")
-@click.option("--timeout", "timeout_s", type=float, default=300.0, show_default=True,
-              help="Give up if the decisions are not all in by then (seconds).")
+@click.option(
+    "--rate",
+    type=float,
+    default=500.0,
+    show_default=True,
+    help="Events per second to send (0 = as fast as possible).",
+)
+@click.option(
+    "--live/--no-live", default=None, help="Live view (default when the output is a terminal)."
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Give up if the decisions are not all in by then (seconds).",
+)
 def demo(pack: str, count: int, rate: float, live: bool | None, timeout_s: float) -> None:
     """Start the embedded broker and a worker, play PACK's traffic, show decisions live.
 
@@ -39,15 +56,19 @@ def demo(pack: str, count: int, rate: float, live: bool | None, timeout_s: float
         console = Console(width=160)  # logs and CI: keep table columns readable
     log_dir = Path(tempfile.gettempdir())
     try:
-        progress = interrupt_safely(lambda: run_demo(pack, policy, count, rate, interactive,
-                                                     console, timeout_s, log_dir))
+        progress = interrupt_safely(
+            lambda: run_demo(pack, policy, count, rate, interactive, console, timeout_s, log_dir)
+        )
     except (RuntimeError, TimeoutError) as exc:
-        console.print(f"[red]demo failed:[/red] {exc} (worker log: "
-                      f"{log_dir / 'auditor-demo-worker.log'})")
+        console.print(
+            f"[red]demo failed:[/red] {exc} (worker log: {log_dir / 'auditor-demo-worker.log'})"
+        )
         sys.exit(1)
     if progress is None:
         console.print("interrupted: broker and worker stopped")
         sys.exit(130)
     print_summary(progress.tally, console, f"{engine.policy.id}: {count} events decided")
-    console.print(f"end to end: {progress.rate():,.0f} events/s; produce->decision latency "
-                  f"p50 {progress.percentile(0.5):.0f} ms, p99 {progress.percentile(0.99):.0f} ms")
+    console.print(
+        f"end to end: {progress.rate():,.0f} events/s; produce->decision latency "
+        f"p50 {progress.percentile(0.5):.0f} ms, p99 {progress.percentile(0.99):.0f} ms"
+    )

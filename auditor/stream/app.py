@@ -41,14 +41,17 @@ def _credentials(settings: Settings) -> Any:
             cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
         )
         if settings.ssl_certfile:
-            context.load_cert_chain(str(settings.ssl_certfile),
-                                    str(settings.ssl_keyfile) if settings.ssl_keyfile else None)
+            context.load_cert_chain(
+                str(settings.ssl_certfile),
+                str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+            )
         return faust.SSLCredentials(context)
     return None
 
 
-def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
-               observe: Observer | None = None) -> faust.App:
+def create_app(
+    settings: Settings, engine: Engine, *, sink: Sink | None = None, observe: Observer | None = None
+) -> faust.App:
     """A Faust app deciding every record of ``settings.input_topics`` with ``engine``.
 
     Outputs go to ``sink`` (default: Kafka through confluent-kafka). Input offsets are
@@ -75,17 +78,28 @@ def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
         logging_config=None,
     )
     if settings.fetch_max_wait_ms is not None:
-        app.transport.Consumer = consumer_with_fetch_wait(settings.fetch_max_wait_ms)
-    pipeline = Pipeline(engine, worker_id=settings.worker_id,
-                        max_event_bytes=settings.max_event_bytes)
+        # Faust picks the consumer class off its transport; this one sets the fetch wait.
+        transport: Any = app.transport
+        transport.Consumer = consumer_with_fetch_wait(settings.fetch_max_wait_ms)
+    pipeline = Pipeline(
+        engine, worker_id=settings.worker_id, max_event_bytes=settings.max_event_bytes
+    )
     out = sink or KafkaSink(
         settings.kafka_client_config(),
-        {"decision": settings.decisions_topic, "finding": settings.findings_topic,
-         "dead_letter": settings.dead_letter_topic},
+        {
+            "decision": settings.decisions_topic,
+            "finding": settings.findings_topic,
+            "dead_letter": settings.dead_letter_topic,
+        },
         timeout_s=settings.delivery_timeout_s,
     )
-    topic = app.topic(*settings.input_topics, key_type=bytes, value_type=bytes,
-                      key_serializer="raw", value_serializer="raw")
+    topic = app.topic(
+        *settings.input_topics,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
 
     @app.agent(topic, name="auditor.decide")
     async def decide(stream: faust.StreamT[bytes]) -> None:
@@ -96,8 +110,12 @@ def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
             outputs = []
             for event in events:
                 msg = event.message
-                source = Source(msg.topic, msg.partition, msg.offset,
-                                int(msg.timestamp * 1000) if msg.timestamp else None)
+                source = Source(
+                    msg.topic,
+                    msg.partition,
+                    msg.offset,
+                    int(msg.timestamp * 1000) if msg.timestamp else None,
+                )
                 for decision, reason, outs in pipeline.process(
                     msg.value, msg.key, normalise_headers(msg.headers), source
                 ):
@@ -117,8 +135,9 @@ def create_app(settings: Settings, engine: Engine, *, sink: Sink | None = None,
                         log.critical("giving up on a batch of %d events: %s", len(events), exc)
                         await app.crash(exc)
                         return
-                    log.warning("delivery failed (%s); retry %d of %d", exc, attempt,
-                                DELIVERY_ATTEMPTS - 1)
+                    log.warning(
+                        "delivery failed (%s); retry %d of %d", exc, attempt, DELIVERY_ATTEMPTS - 1
+                    )
                     await asyncio.sleep(attempt)
 
     @app.on_before_shutdown.connect

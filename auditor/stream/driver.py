@@ -14,14 +14,14 @@ def consumer_with_fetch_wait(fetch_max_wait_ms: int) -> type[Any]:
     that holds every fetch for the full wait (docs/kafka-brokers.md) needs a short one.
     """
 
-    class Thread(faust_aiokafka.AIOKafkaConsumerThread):  # type: ignore[misc]
+    class Thread(faust_aiokafka.AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport: Any) -> Any:
             consumer = super()._create_worker_consumer(transport)
             # aiokafka reads this when its fetcher starts, after Faust built the consumer.
             consumer._fetch_max_wait_ms = fetch_max_wait_ms
             return consumer
 
-    class Consumer(faust_aiokafka.Consumer):  # type: ignore[misc]
+    class Consumer(faust_aiokafka.Consumer):
         def _new_consumer_thread(self) -> Any:
             return Thread(self, loop=self.loop, beacon=self.beacon)
 

@@ -91,8 +91,14 @@ def split_batch(value: bytes, headers: Mapping[str, bytes]) -> list[bytes]:
 class Pipeline:
     """Turns input records into output records with one engine; one code path for all."""
 
-    def __init__(self, engine: Engine, *, worker_id: str = "worker-1",
-                 max_event_bytes: int = 1_048_576, max_copied_bytes: int = 262_144) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        worker_id: str = "worker-1",
+        max_event_bytes: int = 1_048_576,
+        max_copied_bytes: int = 262_144,
+    ) -> None:
         self.engine = engine
         self.worker_id = worker_id.encode()
         self.max_event_bytes = max_event_bytes
@@ -118,8 +124,9 @@ class Pipeline:
             return decision, reason_class(decision.findings[0].message)
         return decision, None
 
-    def process(self, value: bytes | None, key: bytes | None, headers: Headers,
-                source: Source) -> Iterator[tuple[Decision, str | None, list[Output]]]:
+    def process(
+        self, value: bytes | None, key: bytes | None, headers: Headers, source: Source
+    ) -> Iterator[tuple[Decision, str | None, list[Output]]]:
         """Decisions and output records for one input record (several for a batch)."""
         header_map = dict(headers)
         provenance = [
@@ -144,8 +151,10 @@ class Pipeline:
                 dead = self._dead_letter_headers(headers, source, decision, reason) + extra
                 copied = raw
                 if len(raw) > self.max_copied_bytes:
-                    dead += [(H_TRUNCATED, str(len(raw)).encode()),
-                             (H_SHA256, hashlib.sha256(raw).hexdigest().encode())]
+                    dead += [
+                        (H_TRUNCATED, str(len(raw)).encode()),
+                        (H_SHA256, hashlib.sha256(raw).hexdigest().encode()),
+                    ]
                     copied = raw[: self.max_copied_bytes]
                 outputs.append(Output("dead_letter", key, copied, dead))
             yield decision, reason, outputs
@@ -158,10 +167,14 @@ class Pipeline:
             return partition_key(decision.event)
         return key
 
-    def _dead_letter_headers(self, headers: Headers, source: Source, decision: Decision,
-                             reason: str) -> Headers:
-        stage = b"VALUE_CONVERTER" if reason in ("not_json", "not_utf8", "too_deep",
-                                                 "too_large") else b"TRANSFORMATION"
+    def _dead_letter_headers(
+        self, headers: Headers, source: Source, decision: Decision, reason: str
+    ) -> Headers:
+        stage = (
+            b"VALUE_CONVERTER"
+            if reason in ("not_json", "not_utf8", "too_deep", "too_large")
+            else b"TRANSFORMATION"
+        )
         return [
             *headers,
             (H_TOPIC, source.topic.encode()),

@@ -73,9 +73,11 @@ class Settings(BaseSettings):
             config["sasl.username"] = self.sasl_username
         if self.sasl_password is not None:
             config["sasl.password"] = self.sasl_password.get_secret_value()
-        for key, value in (("ssl.ca.location", self.ssl_cafile),
-                           ("ssl.certificate.location", self.ssl_certfile),
-                           ("ssl.key.location", self.ssl_keyfile)):
+        for key, value in (
+            ("ssl.ca.location", self.ssl_cafile),
+            ("ssl.certificate.location", self.ssl_certfile),
+            ("ssl.key.location", self.ssl_keyfile),
+        ):
             if value is not None:
                 config[key] = str(value)
         return config

@@ -30,19 +30,26 @@ class KafkaSink:
     once, never lost. A delivery error fails the batch, which is then not acked.
     """
 
-    def __init__(self, client_config: Mapping[str, Any], topics: Mapping[str, str], *,
-                 timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        client_config: Mapping[str, Any],
+        topics: Mapping[str, str],
+        *,
+        timeout_s: float = 30.0,
+    ) -> None:
         self.topics = dict(topics)
         self.timeout_s = timeout_s
-        self.producer = Producer({
-            **client_config,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 2,
-            "compression.type": "lz4",
-            "message.timeout.ms": int(timeout_s * 1000),
-            "client.id": "auditor-worker",
-        })
+        self.producer = Producer(
+            {
+                **client_config,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 2,
+                "compression.type": "lz4",
+                "message.timeout.ms": int(timeout_s * 1000),
+                "client.id": "auditor-worker",
+            }
+        )
         self._errors: list[str] = []
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
@@ -54,9 +61,13 @@ class KafkaSink:
         for out in outputs:
             while True:
                 try:
-                    produce(self.topics[out.kind], out.value, out.key,
-                            headers=cast(list[tuple[str, str | bytes | None]], out.headers),
-                            on_delivery=self._on_delivery)
+                    produce(
+                        self.topics[out.kind],
+                        out.value,
+                        out.key,
+                        headers=cast(list[tuple[str, str | bytes | None]], out.headers),
+                        on_delivery=self._on_delivery,
+                    )
                     break
                 except BufferError:  # local queue full: let deliveries drain, then retry
                     self.producer.poll(0.05)
