@@ -13,18 +13,28 @@ from rich.table import Table
 
 from auditor.cli.common import load_engine_or_exit, open_lines_or_exit
 from auditor.engine import Decision, Engine
+from auditor.events.validate import parse_time
 from auditor.inputs import NotJson, decode
 from auditor.tally import Tally
 
 
-def decisions(engine: Engine, lines: Iterator[tuple[int, bytes]]) -> Iterator[Decision]:
-    """One decision per input line, in order; a line that is not JSON is an invalid event."""
+def decisions(
+    engine: Engine, lines: Iterator[tuple[int, bytes]], now: float | None = None
+) -> Iterator[Decision]:
+    """One decision per input line, in order; a line that is not JSON is an invalid event.
+
+    With rules that remember, a deadline that the input's event time passes adds its own
+    decision (marked ``deadline``) before the line that passed it; ``now`` closes the
+    deadlines still open at the end of the input.
+    """
     for _number, raw in lines:
         value = decode(raw)
         if type(value) is NotJson:
             yield engine.invalid(str(value))
         else:
-            yield engine.classify(value)
+            yield from engine.decide(value)
+    if now is not None:
+        yield from engine.close(now)
 
 
 def _write_jsonl(stream: Iterator[Decision], out: IO[bytes], with_event: bool) -> Tally:
@@ -102,14 +112,27 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
     help="Output: one decision per line, a table, or counts.",
 )
 @click.option("--no-event", is_flag=True, help="jsonl: leave the input event out of each record.")
-def check(policy_path: str, events: str, fmt: str, no_event: bool) -> None:
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIME",
+    help="Close open deadlines (erasure, retention) at this RFC 3339 time after the last event.",
+)
+def check(policy_path: str, events: str, fmt: str, no_event: bool, now_text: str | None) -> None:
     """Classify lineage events (JSONL, gzip or stdin) and write one decision per line.
 
     Exit status: 0 no violation and no invalid input; 1 at least one violation or invalid
     event; 2 usage error or a policy that fails to load.
     """
+    now = None
+    if now_text is not None:
+        now = parse_time(now_text)
+        if now is None:
+            raise click.BadParameter(
+                f"{now_text!r} is not an RFC 3339 date-time with offset", param_hint="--now"
+            )
     engine = load_engine_or_exit(policy_path)
-    stream = decisions(engine, open_lines_or_exit(events))
+    stream = decisions(engine, open_lines_or_exit(events), now)
     console = Console(soft_wrap=False, width=200 if not sys.stdout.isatty() else None)
     try:
         if fmt == "jsonl":

@@ -49,6 +49,11 @@ class Outcome:
     transfer: Transfer | None
     exceptions: tuple[AppliedException, ...]
     body: dict[str, Any]
+    # For rules that need memory: those applying to this flow, and the flow's resolved
+    # processor and destination country (what the memory keys on).
+    stateful: tuple[Any, ...] = ()
+    processor: str = ""
+    destination_country: str | None = None
 
     @classmethod
     def of(
@@ -58,6 +63,7 @@ class Outcome:
         exceptions: tuple[AppliedException, ...],
         policy: dict[str, str],
         invalid: bool = False,
+        **extra: Any,
     ) -> Outcome:
         if invalid:
             verdict = "invalid"
@@ -73,7 +79,10 @@ class Outcome:
         }
         if exceptions:
             body["exceptions"] = exceptions
-        return cls(verdict, findings, transfer, exceptions, body)
+        deadline = extra.pop("deadline", None)
+        if deadline is not None:
+            body["deadline"] = deadline
+        return cls(verdict, findings, transfer, exceptions, body, **extra)
 
 
 class Decision:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from datetime import UTC, datetime
 from typing import Any
 
 from auditor.engine.checks import CHECKS, applies, selector_miss
 from auditor.engine.decision import AppliedException, Decision, Finding, Outcome
 from auditor.engine.facts import Facts, Places
+from auditor.engine.memory import DictStore, Due, Memory, Store, seen_of
 from auditor.events.validate import Flow, parse_event, readable_event_id, show
 from auditor.legal.chapter_v import judge_transfer
 from auditor.legal.tables import LegalTables, canonical_digest, load_tables
@@ -17,6 +19,8 @@ from auditor.policy.model import Policy, Rule
 ENGINE_RULE = "auditor.unknown-reference"
 SCHEMA_RULE = "auditor.schema"
 IMPLICIT_TRANSFER_RULE = "auditor.chapter-v"
+# Kinds judged only from memory (no stateless check).
+MEMORY_KINDS = frozenset({"home_region", "erasure"})
 _SETTING_PY = {"bool": bool, "int": int, "string": str, "enum": str, "list": str}
 
 _IMPLICIT_TRANSFER = Rule(
@@ -78,13 +82,25 @@ class Engine:
         selectors += [e.when for e in policy.exceptions]
         # Tenant ids join the cache key only when some selector names tenants.
         self._by_tenant = any(s is not None and s.tenants is not None for s in selectors)
+        self._stateful_ids = {r.id for r in self.rules if needs_memory(r)}
+        self._rules_by_id = {r.id: r for r in self.rules}
+        # Rules that remember: a store (one per worker partition, else this one) holds
+        # what they need; deadline decisions wait in ``due`` until ``decide`` returns them.
+        self.memory = Memory() if self._stateful_ids else None
+        self.store: Store = DictStore()
+        self.due: list[Decision] = []
         self._cache: dict[Any, Outcome] = {}
         self._cache_max = policy.max_decision_cache
         self._invalid: dict[str, Outcome] = {}
 
     # -- the hot path ----------------------------------------------------------
-    def classify(self, obj: object) -> Decision:
-        """The decision for one decoded JSON value. Never raises."""
+    def classify(self, obj: object, store: Store | None = None) -> Decision:
+        """The decision for one decoded JSON value. Never raises.
+
+        With rules that remember, events must come in order; ``store`` is where the
+        memory lives (default: this engine's), and deadlines that the event's time passed
+        are queued in ``self.due`` (``decide`` returns them with the decision).
+        """
         parsed = parse_event(obj)
         if isinstance(parsed, str):
             return self.invalid(parsed, readable_event_id(obj))
@@ -98,7 +114,74 @@ class Engine:
                 self._cache.clear()  # bounded memory under hostile, ever-new flows
             if self._cache_max:
                 self._cache[key] = outcome
+        if self.memory is not None:
+            return self._remember(obj, event_id, at, flow, tenant, outcome, store or self.store)
         return Decision(event_id, outcome, obj, at)
+
+    def decide(self, obj: object, store: Store | None = None) -> list[Decision]:
+        """The decisions one event leads to, in order: deadlines its time passed, then its own."""
+        decision = self.classify(obj, store)
+        if not self.due:
+            return [decision]
+        out = [*self.due, decision]
+        self.due.clear()
+        return out
+
+    def close(self, now: float, store: Store | None = None) -> list[Decision]:
+        """Deadline decisions of everything still open at ``now`` (``auditor check --now``)."""
+        if self.memory is None:
+            return []
+        return self._deadlines(self.memory.advance(store or self.store, now, self._rules_by_id))
+
+    def _remember(
+        self,
+        obj: Any,
+        event_id: str,
+        at: float,
+        flow: Flow,
+        tenant: str | None,
+        outcome: Outcome,
+        store: Store,
+    ) -> Decision:
+        assert self.memory is not None
+        due = self.memory.advance(store, at, self._rules_by_id)
+        if due:
+            self.due.extend(self._deadlines(due))
+        if outcome.stateful and outcome.verdict != "invalid":
+            seen = seen_of(
+                obj, event_id, at, flow, tenant, outcome.processor, outcome.destination_country
+            )
+            found = self.memory.judge(outcome.stateful, seen, store)
+            if found:
+                outcome = Outcome.of(
+                    (*outcome.findings, *found),
+                    outcome.transfer,
+                    outcome.exceptions,
+                    self.policy_ref,
+                )
+        return Decision(event_id, outcome, obj, at)
+
+    def _deadlines(self, due: list[Due]) -> list[Decision]:
+        out = []
+        for d in due:
+            assert d.finding is not None
+            when = datetime.fromtimestamp(d.due, UTC).isoformat().replace("+00:00", "Z")
+            outcome = Outcome.of(
+                (d.finding,),
+                None,
+                (),
+                self.policy_ref,
+                deadline={
+                    "rule": d.rule,
+                    "due": when,
+                    "opened_by": d.opened_by,
+                    "subject": d.subject,
+                },
+            )
+            out.append(
+                Decision(f"deadline:{d.rule}:{d.opened_by}:{d.subject}", outcome, None, d.due)
+            )
+        return out
 
     def invalid(self, message: str, event_id: str | None = None) -> Decision:
         """An ``invalid`` decision whose schema finding says what is wrong."""
@@ -209,9 +292,14 @@ class Engine:
     def _evaluate(self, flow: Flow, at: float, tenant: str | None) -> Outcome:
         facts, findings = self.facts(flow, at, tenant)
         applied: list[AppliedException] = []
+        remembering: list[Rule] = []
         if not findings:  # rules cannot be judged on names the policy does not know
             for rule in self.rules:
                 if applies(rule, facts, self.places) is not None:
+                    continue
+                if rule.id in self._stateful_ids and self._waiver(rule, facts) is None:
+                    remembering.append(rule)
+                if rule.kind in MEMORY_KINDS:
                     continue
                 violated, message, effect = CHECKS[rule.kind](rule, facts, self.places)
                 if not violated:
@@ -223,7 +311,15 @@ class Engine:
                 findings.append(
                     Finding(rule.id, rule.kind, rule.severity, effect or rule.effect, message)
                 )
-        return Outcome.of(tuple(findings), facts.transfer, tuple(applied), self.policy_ref)
+        return Outcome.of(
+            tuple(findings),
+            facts.transfer,
+            tuple(applied),
+            self.policy_ref,
+            stateful=tuple(remembering),
+            processor=facts.processor_id,
+            destination_country=facts.destination_country,
+        )
 
     def _waiver(self, rule: Rule, facts: Facts) -> AppliedException | None:
         for exc in self.policy.exceptions:
@@ -263,6 +359,9 @@ class Engine:
             if why_not is not None:
                 lines.append(f"  skip  {rule.id} [{rule.kind}]: {why_not}")
                 continue
+            if rule.kind in MEMORY_KINDS:
+                lines.append(f"  memo  {rule.id} [{rule.kind}]: judged against earlier events")
+                continue
             violated, message, effect = CHECKS[rule.kind](rule, facts, self.places)
             if not violated:
                 lines.append(f"  pass  {rule.id} [{rule.kind}]: {message}")
@@ -276,3 +375,12 @@ class Engine:
             )
             lines.append(f"        cites: {rule.citation}")
         return lines
+
+
+def needs_memory(rule: Rule) -> bool:
+    """True for rules judged (also) against earlier events."""
+    return (
+        rule.kind in MEMORY_KINDS
+        or (rule.kind == "retention" and bool(rule.params.get("track_deletion")))
+        or (rule.kind == "transfer" and "derogation_limit" in rule.params)
+    )

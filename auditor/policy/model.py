@@ -16,6 +16,8 @@ KINDS = (
     "encryption",
     "retention",
     "special_category",
+    "home_region",
+    "erasure",
 )
 SEVERITIES = ("low", "medium", "high", "critical")
 EFFECTS = ("deny", "warn", "dryrun")

@@ -15,6 +15,7 @@ from auditor.stream.driver import consumer_with_fetch_wait
 from auditor.stream.pipeline import Pipeline, Source, normalise_headers
 from auditor.stream.settings import Settings
 from auditor.stream.sink import DeliveryFailed, KafkaSink, Sink
+from auditor.stream.state import TableStore, memory_table
 
 log = logging.getLogger("auditor.worker")
 DELIVERY_ATTEMPTS = 3
@@ -101,6 +102,10 @@ def create_app(
         value_serializer="raw",
     )
 
+    # Rules that remember keep their memory in a changelog-backed table, per partition.
+    memory = memory_table(app, settings.partitions) if engine.memory is not None else None
+    stores: dict[int, TableStore] = {}
+
     @app.agent(topic, name="auditor.decide")
     async def decide(stream: faust.StreamT[bytes]) -> None:
         batches = cast(faust.Stream[bytes], stream).take_events(
@@ -116,12 +121,17 @@ def create_app(
                     msg.offset,
                     int(msg.timestamp * 1000) if msg.timestamp else None,
                 )
+                store = stores.get(msg.partition) if memory is not None else None
+                if memory is not None and store is None:
+                    store = stores[msg.partition] = TableStore(memory, msg.partition)
                 for decision, reason, outs in pipeline.process(
-                    msg.value, msg.key, normalise_headers(msg.headers), source
+                    msg.value, msg.key, normalise_headers(msg.headers), source, store
                 ):
                     outputs.extend(outs)
                     if observe is not None:
                         observe(decision, reason, source)
+            if memory is not None:  # the memory's changelog first: state before offsets
+                await app.producer.flush()
             # Only after this may take_events ack these events (when the loop asks for the
             # next batch): their outputs are on the broker.
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):

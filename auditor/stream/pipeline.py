@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.engine import Decision, Engine
+from auditor.engine.memory import Store
 from auditor.events.keys import partition_key
 from auditor.inputs import NotJson, decode
 from auditor.stream.openlineage import unwrap_run_event
@@ -106,8 +107,11 @@ class Pipeline:
         # this is left out of its decision record and cut short in its dead letter.
         self.max_copied_bytes = max_copied_bytes
 
-    def decide(self, raw: bytes) -> tuple[Decision, str | None]:
-        """The decision for one raw event and, if it is invalid, the reason class."""
+    def decide(self, raw: bytes, store: Store | None = None) -> tuple[Decision, str | None]:
+        """The decision for one raw event and, if it is invalid, the reason class.
+
+        Deadline decisions the event's time passed wait in ``self.engine.due``.
+        """
         if len(raw) > self.max_event_bytes:
             message = f"event: {len(raw)} bytes is over the {self.max_event_bytes}-byte limit"
             return self.engine.invalid(message), "too_large"
@@ -119,13 +123,18 @@ class Pipeline:
             if isinstance(event, str):
                 return self.engine.invalid(event), "openlineage"
             value = event
-        decision = self.engine.classify(value)
+        decision = self.engine.classify(value, store)
         if decision.verdict == "invalid":
             return decision, reason_class(decision.findings[0].message)
         return decision, None
 
     def process(
-        self, value: bytes | None, key: bytes | None, headers: Headers, source: Source
+        self,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Headers,
+        source: Source,
+        store: Store | None = None,
     ) -> Iterator[tuple[Decision, str | None, list[Output]]]:
         """Decisions and output records for one input record (several for a batch)."""
         header_map = dict(headers)
@@ -140,7 +149,17 @@ class Pipeline:
         items = split_batch(value or b"", header_map)
         batch = len(items) > 1 or header_map.get("content-type") == BATCH_CONTENT_TYPE
         for index, raw in enumerate(items):
-            decision, reason = self.decide(raw)
+            decision, reason = self.decide(raw, store)
+            for deadline in self._drain_due():
+                record = deadline.to_json()
+                yield (
+                    deadline,
+                    None,
+                    [
+                        Output("decision", key, record, provenance),
+                        Output("finding", key, record, provenance),
+                    ],
+                )
             extra = [(H_BATCH_INDEX, str(index).encode())] if batch else []
             out_key = self._key(decision, key)
             record = decision.to_json(with_event=len(raw) <= self.max_copied_bytes)
@@ -158,6 +177,14 @@ class Pipeline:
                     copied = raw[: self.max_copied_bytes]
                 outputs.append(Output("dead_letter", key, copied, dead))
             yield decision, reason, outputs
+
+    def _drain_due(self) -> list[Decision]:
+        due = self.engine.due
+        if not due:
+            return due
+        out = list(due)
+        due.clear()
+        return out
 
     @staticmethod
     def _key(decision: Decision, key: bytes | None) -> bytes | None:

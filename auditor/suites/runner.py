@@ -9,6 +9,8 @@ from typing import Any
 
 from auditor import schemas
 from auditor.engine import Decision, Engine
+from auditor.engine.memory import DictStore
+from auditor.events.validate import parse_time
 from auditor.inputs import NotJson, decode
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.source import Source, read_source
@@ -123,19 +125,36 @@ def run_suite(path: Path) -> list[CaseResult]:
     results = []
     for i, case in enumerate(src.data["cases"]):
         expect = case["expect"]
-        run = engine
+        store = DictStore()  # each case remembers only its own events
+        engine.due.clear()
+        deadlines: list[Decision] = []
         # Cases name their event ids only when the id matters.
         base = {"event_id": f"case-{i + 1}", **defaults}
         for j, before in enumerate(case.get("before", [])):
-            run.classify(merge({**base, "event_id": f"case-{i + 1}-before-{j + 1}"}, before))
+            out = engine.decide(
+                merge({**base, "event_id": f"case-{i + 1}-before-{j + 1}"}, before), store
+            )
+            deadlines += out[:-1]
         if "raw" in case:
             value = decode(case["raw"].encode())
-            d = run.invalid(str(value)) if type(value) is NotJson else run.classify(value)
+            d = engine.invalid(str(value)) if type(value) is NotJson else engine.classify(value)
         else:
             event = merge(base, case.get("event", {}))
             for field in case.get("remove", []):
                 event.pop(field, None)
-            d = run.classify(event)
+            out = engine.decide(event, store)
+            deadlines += out[:-1]
+            d = out[-1]
+        if "now" in case:
+            now = parse_time(case["now"])
+            if now is None:
+                raise SuiteError(f"{path}: case {case['name']!r}: now is not an RFC 3339 time")
+            deadlines += engine.close(now, store)
+        problems = _check(expect, d)
+        if "deadlines" in expect:
+            got = sorted(f.kind for dl in deadlines for f in dl.findings)
+            if got != sorted(expect["deadlines"]):
+                problems.append(f"deadlines {got}, expected {sorted(expect['deadlines'])}")
         want = expect["verdict"] + (
             f" [{', '.join(expect.get('findings', []))}]" if expect.get("findings") else ""
         )
@@ -146,7 +165,7 @@ def run_suite(path: Path) -> list[CaseResult]:
                 src.where(("cases", i)).line,
                 want,
                 _describe(d),
-                tuple(_check(expect, d)),
+                tuple(problems),
             )
         )
     return results
