@@ -39,5 +39,5 @@ class TableStore:
 
 def memory_table(app: faust.App, partitions: int) -> Any:
     """The table that holds the memory (changelog topic ``<group>-auditor-memory-changelog``)."""
-    schema = faust.Schema(key_serializer="json", value_serializer="json")
+    schema: Any = faust.Schema(key_serializer="json", value_serializer="json")
     return app.Table(TABLE, default=None, partitions=partitions, schema=schema)
