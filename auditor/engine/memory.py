@@ -247,7 +247,11 @@ class Memory:
 
     # -- deadlines ---------------------------------------------------------------
     def _schedule(self, store: Store, key: str, due: float) -> None:
-        bucket = f"due|{int(due // DAY)}"
+        day = int(due // DAY)
+        mark = store.get("wm")
+        if mark is not None:  # a late event's deadline may be behind the watermark already
+            day = max(day, int(mark // DAY))
+        bucket = f"due|{day}"
         keys = store.get(bucket) or []
         if key not in keys:
             store.put(bucket, [*keys, key])
