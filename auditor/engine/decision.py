@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from auditor.legal.chapter_v import Transfer
+from auditor.policy.model import Rule
 
 KINDS = (
     "residency",
@@ -51,7 +52,7 @@ class Outcome:
     body: dict[str, Any]
     # For rules that need memory: those applying to this flow, and the flow's resolved
     # processor and destination country (what the memory keys on).
-    stateful: tuple[Any, ...] = ()
+    stateful: tuple[Rule, ...] = ()
     processor: str = ""
     destination_country: str | None = None
 
