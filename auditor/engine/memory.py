@@ -7,6 +7,7 @@ time only. Deadlines fire when the store's event-time watermark passes them.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -16,6 +17,10 @@ from auditor.engine.facts import PAST
 from auditor.policy.model import Rule
 
 DAY = 86_400.0
+HOUR = 3_600.0
+# Deadlines are indexed by the hour they fall due, spread over a few shards so that no
+# single index entry grows large (each is rewritten, and sent to the changelog, on change).
+SHARDS = 16
 USE_OPERATIONS = frozenset({"store", "process", "transfer", "access"})
 CLEAR_OPERATIONS = frozenset({"delete", "anonymize"})
 # Entries not touched for this long are forgotten, so memory stays bounded.
@@ -247,11 +252,11 @@ class Memory:
 
     # -- deadlines ---------------------------------------------------------------
     def _schedule(self, store: Store, key: str, due: float) -> None:
-        day = int(due // DAY)
+        hour = int(due // HOUR)
         mark = store.get("wm")
         if mark is not None:  # a late event's deadline may be behind the watermark already
-            day = max(day, int(mark // DAY))
-        bucket = f"due|{day}"
+            hour = max(hour, int(mark // HOUR))
+        bucket = f"due|{hour}|{zlib.crc32(key.encode()) % SHARDS}"
         keys = store.get(bucket) or []
         if key not in keys:
             store.put(bucket, [*keys, key])
@@ -266,10 +271,11 @@ class Memory:
         if mark is not None and at <= mark:
             return []
         store.put("wm", at)
-        start = int(mark // DAY) if mark is not None else int(at // DAY)
+        start = int(mark // HOUR) if mark is not None else int(at // HOUR)
         passed: list[Due] = []
-        for day in range(start, int(at // DAY) + 1):
-            bucket = f"due|{day}"
+        buckets = (f"due|{hour}|{shard}" for hour in range(start, int(at // HOUR) + 1)
+                   for shard in range(SHARDS))
+        for bucket in buckets:
             keys = store.get(bucket)
             if not keys:
                 continue
@@ -294,8 +300,8 @@ class Memory:
             return Due(key, rule_id, None, 0.0, "", None)
         if kind in ("st", "er"):  # memory that expires unless it was touched since
             if entry["until"] >= at:
-                if int(entry["until"] // DAY) <= int(at // DAY):
-                    return None  # later today: stays in this bucket
+                if int(entry["until"] // HOUR) <= int(at // HOUR):
+                    return None  # later this hour: stays in this bucket
                 self._schedule(store, key, entry["until"])
                 return Due(key, rule_id, None, 0.0, "", None)
             store.delete(key)
