@@ -21,6 +21,7 @@ SCHEMA_RULE = "auditor.schema"
 IMPLICIT_TRANSFER_RULE = "auditor.chapter-v"
 # Kinds judged only from memory (no stateless check).
 MEMORY_KINDS = frozenset({"home_region", "erasure"})
+BOOKKEEPING_OPS = frozenset({"delete", "anonymize", "erasure_request"})
 _SETTING_PY = {"bool": bool, "int": int, "string": str, "enum": str, "list": str}
 
 _IMPLICIT_TRANSFER = Rule(
@@ -295,9 +296,15 @@ class Engine:
         remembering: list[Rule] = []
         if not findings:  # rules cannot be judged on names the policy does not know
             for rule in self.rules:
+                stateful = rule.id in self._stateful_ids
+                # Requests, deletions and anonymisations update memory whatever the rule's
+                # selectors: they close what the stores the rule did select opened.
+                bookkeeping = stateful and facts.operation in BOOKKEEPING_OPS
+                if bookkeeping:
+                    remembering.append(rule)
                 if applies(rule, facts, self.places) is not None:
                     continue
-                if rule.id in self._stateful_ids and self._waiver(rule, facts) is None:
+                if stateful and not bookkeeping and self._waiver(rule, facts) is None:
                     remembering.append(rule)
                 if rule.kind in MEMORY_KINDS:
                     continue

@@ -216,7 +216,8 @@ class Memory:
             store.delete(key)
             return
         days = seen.retention_days
-        if seen.operation == "store" and days is not None:
+        # 0 days means not kept at all (runtime handling): there is no copy to delete later.
+        if seen.operation == "store" and days:
             due = seen.at + days * DAY
             store.put(
                 key,
