@@ -1,0 +1,1 @@
+"""Auditor Grafana dashboards as code (grafana-foundation-sdk); grafana/generate.py writes them."""

@@ -1,0 +1,267 @@
+"""The "Auditor / Workers" dashboard: liveness, latency, lag, policy and legal tables, alerts."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models.dashboard import DataTransformerConfig
+
+from .panels import (
+    bar_gauge_panel,
+    builtin_annotations,
+    colour,
+    datasource_variable,
+    query,
+    stacked,
+    stat_panel,
+    table_panel,
+    thresholds,
+    timeseries_panel,
+)
+
+UID = "auditor-workers"
+DAY = 86_400.0
+# The result label value of a push that Alertmanager accepted; every other one failed.
+PUSH_OK = "ok"
+
+
+def _quantiles(metric: str) -> list[tuple[str, str, str]]:
+    """(expr, legend, ref) for p50 and p99 of a histogram, all workers together."""
+    return [
+        (
+            f"histogram_quantile({q}, sum by (le) (rate({metric}_bucket[$__rate_interval])))",
+            name,
+            ref,
+        )
+        for q, name, ref in (("0.5", "p50", "A"), ("0.99", "p99", "B"))
+    ]
+
+
+def _health_row(board: Dashboard) -> Dashboard:
+    return (
+        board.with_row(Row("Health"))
+        .with_panel(
+            stat_panel("Workers reporting", "Workers whose /metrics Prometheus scrapes.", "short")
+            .with_target(query("count(auditor_last_decision_timestamp_seconds)", "workers"))
+            .thresholds(thresholds((None, "red"), (1, "green")))
+            .span(4)
+            .height(5)
+        )
+        .with_panel(
+            stat_panel(
+                "Since the last decision",
+                "Time since the most recent decision of any worker: grows when the stream "
+                "stalls (or when no traffic arrives).",
+                "s",
+            )
+            .with_target(query("time() - max(auditor_last_decision_timestamp_seconds)", "age"))
+            .thresholds(thresholds((None, "green"), (300, "orange"), (900, "red")))
+            .span(5)
+            .height(5)
+        )
+        .with_panel(
+            stat_panel(
+                "Policy versions running",
+                "Distinct policy content hashes across workers: more than one means a "
+                "rollout is in progress or a worker runs an old pack.",
+                "short",
+            )
+            .with_target(query("count(count by (version) (auditor_policy_info))", "versions"))
+            .thresholds(thresholds((None, "green"), (2, "orange")))
+            .span(5)
+            .height(5)
+        )
+        .with_panel(
+            stat_panel(
+                "Legal tables age",
+                "Age of the legal tables (adequacy, DPF, SCC, IDTA ...) of the oldest worker.",
+                "s",
+            )
+            .with_target(query("max(auditor_legal_tables_age_seconds)", "age"))
+            .thresholds(thresholds((None, "green"), (90 * DAY, "orange"), (180 * DAY, "red")))
+            .span(5)
+            .height(5)
+        )
+        .with_panel(
+            stat_panel(
+                "Alert pushes failed",
+                "Pushes to Alertmanager's API that failed over the dashboard's time range "
+                "(decisions are never lost; the incident may be missing in Alertmanager).",
+                "short",
+            )
+            .with_target(
+                query(
+                    f'sum(increase(auditor_alerts_pushed_total{{result!="{PUSH_OK}"}}[$__range]))'
+                    " or vector(0)",
+                    "failed",
+                    instant=True,
+                )
+            )
+            .thresholds(thresholds((None, "green"), (1, "red")))
+            .span(5)
+            .height(5)
+        )
+    )
+
+
+def _latency_row(board: Dashboard) -> Dashboard:
+    latency = timeseries_panel(
+        "Processing latency p50 / p99",
+        "Consumed → decision produced, from the auditor_processing_latency_seconds histogram.",
+        "s",
+    )
+    for expr, legend, ref in _quantiles("auditor_processing_latency_seconds"):
+        latency = latency.with_target(query(expr, legend, ref))
+    event_lag = timeseries_panel(
+        "Event-time lag p50 / p99",
+        "Decision time minus the event's own event_time: how far behind reality the audit is.",
+        "s",
+    )
+    for expr, legend, ref in _quantiles("auditor_event_time_lag_seconds"):
+        event_lag = event_lag.with_target(query(expr, legend, ref))
+    return (
+        board.with_row(Row("Latency and lag"))
+        .with_panel(latency.override_by_name("p99", colour("red")).span(12).height(8))
+        .with_panel(event_lag.override_by_name("p99", colour("red")).span(12).height(8))
+        .with_panel(
+            stacked(
+                timeseries_panel(
+                    "Consumer lag by partition",
+                    "Records not yet consumed, by input topic and partition.",
+                    "short",
+                )
+            )
+            .with_target(
+                query(
+                    "sum by (topic, partition) (auditor_consumer_lag)",
+                    "{{topic}}/{{partition}}",
+                )
+            )
+            .span(16)
+            .height(8)
+        )
+        .with_panel(
+            bar_gauge_panel("Consumer lag now", "Records not yet consumed, by topic.", "short")
+            .with_target(
+                query("sum by (topic) (auditor_consumer_lag)", "{{topic}}", instant=True)
+            )
+            .thresholds(thresholds((None, "green"), (1_000, "orange"), (100_000, "red")))
+            .span(8)
+            .height(8)
+        )
+    )
+
+
+def _policy_row(board: Dashboard) -> Dashboard:
+    return (
+        board.with_row(Row("Policy and legal tables"))
+        .with_panel(
+            table_panel(
+                "Policy per worker",
+                "The policy pack each worker runs: id, content hash (equal hashes = same "
+                "rules and law) and legal tables version.",
+            )
+            .with_target(
+                query(
+                    "max by (instance, policy, version, legal_tables) (auditor_policy_info)",
+                    instant=True,
+                    as_table=True,
+                )
+            )
+            .with_transformation(
+                DataTransformerConfig(
+                    id_val="organize",
+                    options={
+                        "excludeByName": {"Time": True, "Value": True},
+                        "indexByName": {"instance": 0, "policy": 1, "version": 2,
+                                        "legal_tables": 3},
+                        "renameByName": {"instance": "worker", "version": "policy version",
+                                         "legal_tables": "legal tables"},
+                    },
+                )
+            )
+            .span(12)
+            .height(7)
+        )
+        .with_panel(
+            stat_panel(
+                "Policy loaded",
+                "When each worker loaded its policy pack.",
+                "dateTimeFromNow",
+            )
+            .with_target(
+                query(
+                    "max by (instance) (auditor_policy_loaded_timestamp_seconds) * 1000",
+                    "{{instance}}",
+                    instant=True,
+                )
+            )
+            .graph_mode(common.BigValueGraphMode.NONE)
+            .thresholds(thresholds((None, "blue")))
+            .span(6)
+            .height(7)
+        )
+        .with_panel(
+            stat_panel("Legal tables version", "Legal tables version the workers run.", "short")
+            .with_target(
+                query("count by (version) (auditor_legal_tables_info)", "{{version}}",
+                      instant=True)
+            )
+            .text_mode(common.BigValueTextMode.NAME)
+            .graph_mode(common.BigValueGraphMode.NONE)
+            .thresholds(thresholds((None, "blue")))
+            .span(6)
+            .height(7)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Legal tables age by worker",
+                "Age of each worker's legal tables; the stale-tables alert fires on it.",
+                "s",
+            )
+            .with_target(
+                query("max by (instance) (auditor_legal_tables_age_seconds)", "{{instance}}")
+            )
+            .span(12)
+            .height(8)
+        )
+        .with_panel(
+            stacked(
+                timeseries_panel(
+                    "Alert pushes/s by result",
+                    "Violation incidents pushed straight to Alertmanager's API v2, by result.",
+                    "suffix: pushes/s",
+                )
+            )
+            .with_target(
+                query(
+                    "sum by (result) (rate(auditor_alerts_pushed_total[$__rate_interval]))",
+                    "{{result}}",
+                )
+            )
+            .override_by_name(PUSH_OK, colour("green"))
+            .span(12)
+            .height(8)
+        )
+    )
+
+
+def build() -> Dashboard:
+    """The dashboard builder (call ``.build()`` for the model)."""
+    board = (
+        Dashboard("Auditor / Workers")
+        .uid(UID)
+        .description(
+            "How the auditor workers are doing: liveness, latency, lag, policy version, "
+            "legal tables and alert pushes. Generated by grafana/generate.py: edit the "
+            "code, not this."
+        )
+        .tags(["auditor", "privacy", "generated"])
+        .refresh("30s")
+        .time("now-1h", "now")
+        .timezone("browser")
+        .editable()
+        .annotation(builtin_annotations())
+        .with_variable(datasource_variable())
+    )
+    return _policy_row(_latency_row(_health_row(board)))
