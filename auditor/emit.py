@@ -17,6 +17,7 @@ from auditor.events.keys import partition_key as default_key
 from auditor.events.validate import validation_error
 
 __all__ = [
+    "BATCH_CONTENT_TYPE",
     "DEFAULT_TOPIC",
     "DeliveryError",
     "DeliveryReport",
@@ -28,6 +29,13 @@ __all__ = [
 ]
 
 DEFAULT_TOPIC = "lineage.events"
+# The header that marks a batch record: one event per line (the worker's split_batch reads it).
+BATCH_CONTENT_TYPE = b"application/x-ndjson"
+_Headers = list[tuple[str, str | bytes | None]]
+_BATCH_HEADERS: _Headers = [("content-type", BATCH_CONTENT_TYPE)]
+# Under librdkafka's default message.max.bytes (1,000,000) with room for headers.
+DEFAULT_BATCH_BYTES = 512_000
+DEFAULT_BATCH_LINGER_S = 0.05
 
 _log = logging.getLogger("auditor.emit")
 
@@ -66,7 +74,14 @@ class InvalidEventError(EmitError, ValueError):
 
 
 class QueueFullError(EmitError, BufferError):
-    """The producer's local queue stayed full for longer than the emitter waits."""
+    """The producer's local queue stayed full for longer than the emitter waits.
+
+    ``event_ids`` names the events not queued (several when a batch could not go out).
+    """
+
+    def __init__(self, message: str, event_ids: list[str | None] | None = None) -> None:
+        super().__init__(message)
+        self.event_ids = event_ids or []
 
 
 class DeliveryError(EmitError):
@@ -106,13 +121,29 @@ class DeliveryError(EmitError):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """Outcome of one event: where it was written, or why it was not."""
+    """Outcome of one event: where it was written, or why it was not.
+
+    ``batch_index`` is the event's line in its batch record (None when not batched).
+    """
 
     event_id: str | None
     topic: str | None
     partition: int | None
     offset: int | None
     error: str | None
+    batch_index: int | None = None
+
+
+class _Batch:
+    """Events of one key waiting to go out as one NDJSON record."""
+
+    __slots__ = ("event_ids", "lines", "size", "started")
+
+    def __init__(self, started: float) -> None:
+        self.lines: list[bytes] = []
+        self.event_ids: list[str | None] = []
+        self.size = 0
+        self.started = started
 
 
 def _show_ids(ids: list[str]) -> str:
@@ -138,6 +169,12 @@ class Emitter:
     ``flush`` waits for the broker's acknowledgements and raises :class:`DeliveryError`
     naming every event that failed. Used as a context manager it closes (flushes) on
     exit. Not thread-safe: use one emitter per thread, or guard it with a lock.
+
+    With ``batch_events=N`` (N > 1) events of the same key are packed, up to N (and up to
+    ``batch_bytes`` bytes) at a time, into one record of NDJSON lines with the header
+    ``content-type: application/x-ndjson``. A batch goes out when full, when the next
+    ``emit``/``poll`` finds it older than ``batch_linger_s``, or on ``flush``/``close``.
+    Per-key order is kept: a key's batches are produced in order, to one partition.
     """
 
     def __init__(
@@ -151,9 +188,21 @@ class Emitter:
         on_delivery: Callable[[DeliveryReport], None] | None = None,
         queue_full_timeout: float = 30.0,
         close_timeout: float = 30.0,
+        batch_events: int = 1,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        batch_linger_s: float = DEFAULT_BATCH_LINGER_S,
     ) -> None:
         if not topic:
             raise ValueError("topic must not be empty")
+        if isinstance(batch_events, bool) or not isinstance(batch_events, int) or batch_events < 1:
+            raise ValueError(f"batch_events must be an integer >= 1, not {batch_events!r}")
+        if isinstance(batch_bytes, bool) or not isinstance(batch_bytes, int) or batch_bytes < 1:
+            raise ValueError(f"batch_bytes must be an integer >= 1, not {batch_bytes!r}")
+        if not isinstance(batch_linger_s, int | float) or not batch_linger_s >= 0:
+            raise ValueError(f"batch_linger_s must be a number >= 0, not {batch_linger_s!r}")
+        self.batch_events = batch_events
+        self.batch_bytes = batch_bytes
+        self.batch_linger_s = float(batch_linger_s)
         self.topic = topic
         self.validate = validate
         self._key = key if key is not None else default_key
@@ -173,8 +222,12 @@ class Emitter:
             reason = err.str() if isinstance(err, KafkaError) else str(err)
             raise EmitError(f"invalid producer configuration: {reason}") from exc
         self._seq = 0
-        # Events handed to librdkafka and not yet reported on: sequence -> event id.
-        self._pending: dict[int, str | None] = {}
+        # Records handed to librdkafka and not yet reported on: sequence -> their event ids.
+        self._pending: dict[int, list[str | None]] = {}
+        self._pending_events = 0
+        # Open batches by key, oldest first (a sent batch's key goes to the end when reused).
+        self._batches: dict[bytes | None, _Batch] = {}
+        self._buffered = 0
         self._failed: list[tuple[str | None, str]] = []
         self._last_error: str | None = None
         self._fatal: str | None = None
@@ -194,21 +247,32 @@ class Emitter:
             # already says the same; kept for DeliveryError's message.
             _log.debug("Kafka producer error: %s", self._last_error)
 
-    def _report(self, seq: int, event_id: str | None, err: KafkaError | None, msg: Message) -> None:
-        self._pending.pop(seq, None)
+    def _report(
+        self,
+        seq: int,
+        event_ids: list[str | None],
+        batched: bool,
+        err: KafkaError | None,
+        msg: Message,
+    ) -> None:
+        if self._pending.pop(seq, None) is not None:
+            self._pending_events -= len(event_ids)
         error = None if err is None else _describe(err)
         if error is None:
-            self.delivered += 1
+            self.delivered += len(event_ids)
         else:
-            self._failed.append((event_id, error))
-        if self._on_delivery is not None:
-            ok = err is None
+            self._failed.extend((event_id, error) for event_id in event_ids)
+        if self._on_delivery is None:
+            return
+        ok = err is None
+        for index, event_id in enumerate(event_ids):
             report = DeliveryReport(
                 event_id=event_id,
                 topic=msg.topic(),
                 partition=msg.partition() if ok else None,
                 offset=msg.offset() if ok else None,
                 error=error,
+                batch_index=index if batched else None,
             )
             try:
                 self._on_delivery(report)
@@ -221,8 +285,8 @@ class Emitter:
 
     @property
     def pending(self) -> int:
-        """Events queued or in flight, not yet acknowledged or failed."""
-        return len(self._pending)
+        """Events batched, queued or in flight, not yet acknowledged or failed."""
+        return self._pending_events + self._buffered
 
     @property
     def failures(self) -> list[tuple[str | None, str]]:
@@ -242,13 +306,22 @@ class Emitter:
             raise InvalidEventError(
                 f"event: cannot be serialised as JSON ({exc})", event_id=_event_id(obj)
             ) from exc
-        self._produce(value, self._key(obj), _event_id(obj))
+        self._queue(value, self._key(obj), _event_id(obj))
 
     def emit_raw(
         self, value: bytes, *, key: bytes | None = None, event_id: str | None = None
     ) -> None:
-        """Queue bytes as they are, unchecked: for testing the auditor's dead-letter path."""
-        self._produce(value, key, event_id)
+        """Queue bytes as they are, unchecked: for testing the auditor's dead-letter path.
+
+        When batching, bytes that are blank or hold a line break cannot be one NDJSON line:
+        they go out alone, as a plain record, after the key's open batch.
+        """
+        if self.batch_events > 1 and (b"\n" in value or not value.strip()):
+            self._check_open()
+            self._send_batch(key)
+            self._produce(value, key, [event_id], None)
+            return
+        self._queue(value, key, event_id)
 
     def emit_many(self, events: Iterable[Mapping[str, Any]]) -> int:
         """Emit each event in order and return how many were queued.
@@ -267,18 +340,82 @@ class Emitter:
             count += 1
         return count
 
-    def _produce(self, value: bytes, key: bytes | None, event_id: str | None) -> None:
+    def poll(self) -> None:
+        """Send batches older than ``batch_linger_s`` and serve delivery reports.
+
+        ``emit`` does this itself; call it from an idle service so that its last events
+        do not wait for the next ``emit`` or ``flush``.
+        """
+        self._check_open()
+        self._send_due(time.monotonic())
+        self._producer.poll(0)
+
+    def _check_open(self) -> None:
         if self._closed:
             raise EmitError("emitter is closed")
         if self._fatal is not None:
             raise EmitError(f"producer failed fatally and cannot send: {self._fatal}")
+
+    def _queue(self, value: bytes, key: bytes | None, event_id: str | None) -> None:
+        if self.batch_events == 1:
+            self._produce(value, key, [event_id], None)
+            return
+        self._check_open()
+        now = time.monotonic()
+        batch = self._batches.get(key)
+        if batch is not None and batch.size + len(value) + 1 > self.batch_bytes:
+            self._send_batch(key)
+            batch = None
+        if batch is None:
+            batch = self._batches[key] = _Batch(now)
+        batch.lines.append(value)
+        batch.event_ids.append(event_id)
+        batch.size += len(value) + 1
+        self._buffered += 1
+        if len(batch.lines) >= self.batch_events:
+            self._send_batch(key)
+        self._send_due(now)
+
+    def _send_due(self, now: float) -> None:
+        # Batches are in creation order, so the first one not yet due ends the scan.
+        cutoff = now - self.batch_linger_s
+        while self._batches:
+            key, batch = next(iter(self._batches.items()))
+            if batch.started > cutoff:
+                return
+            self._send_batch(key)
+
+    def _send_batch(self, key: bytes | None) -> None:
+        batch = self._batches.pop(key, None)
+        if batch is None:
+            return
+        self._buffered -= len(batch.lines)
+        self._produce(b"\n".join(batch.lines), key, batch.event_ids, _BATCH_HEADERS)
+
+    def _send_all(self) -> None:
+        while self._batches:
+            self._send_batch(next(iter(self._batches)))
+
+    def _produce(
+        self,
+        value: bytes,
+        key: bytes | None,
+        event_ids: list[str | None],
+        headers: _Headers | None,
+    ) -> None:
+        self._check_open()
         seq = self._seq
         self._seq += 1
-        callback = functools.partial(self._report, seq, event_id)
+        callback = functools.partial(self._report, seq, event_ids, headers is not None)
         deadline: float | None = None
         while True:
             try:
-                self._producer.produce(self.topic, value=value, key=key, on_delivery=callback)
+                if headers is None:
+                    self._producer.produce(self.topic, value=value, key=key, on_delivery=callback)
+                else:
+                    self._producer.produce(
+                        self.topic, value=value, key=key, headers=headers, on_delivery=callback
+                    )
                 break
             except BufferError:
                 # The local queue is full (queue.buffering.max.messages/kbytes): serve
@@ -289,15 +426,17 @@ class Emitter:
                 elif now >= deadline:
                     raise QueueFullError(
                         f"producer queue still full after {self._queue_full_timeout:g} s "
-                        f"({len(self._pending)} events pending; last broker error: "
-                        f"{self._last_error or 'none'})"
+                        f"({self.pending} events pending; last broker error: "
+                        f"{self._last_error or 'none'})",
+                        event_ids,
                     ) from None
                 self._producer.poll(0.05)
             except KafkaException as exc:
                 err = exc.args[0] if exc.args else None
                 reason = _describe(err) if isinstance(err, KafkaError) else str(exc)
-                raise DeliveryError([(event_id, reason)]) from exc
-        self._pending[seq] = event_id
+                raise DeliveryError([(event_id, reason) for event_id in event_ids]) from exc
+        self._pending[seq] = event_ids
+        self._pending_events += len(event_ids)
         # Serve delivery callbacks of earlier events without blocking.
         self._producer.poll(0)
 
@@ -309,9 +448,10 @@ class Emitter:
         """
         if self._closed:
             return
+        self._send_all()
         remaining = self._producer.flush(timeout)
         failed, self._failed = self._failed, []
-        undelivered = list(self._pending.values()) if remaining else []
+        undelivered = [i for ids in self._pending.values() for i in ids] if remaining else []
         if failed or undelivered:
             detail = None
             if undelivered and self._last_error:

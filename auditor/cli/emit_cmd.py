@@ -118,6 +118,15 @@ class _Pacer:
     help="Send at most N events per second (default: as fast as possible).",
 )
 @click.option(
+    "--batch",
+    "batch_events",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Pack up to N events of the same key into one record (NDJSON batch record).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=30.0,
@@ -142,6 +151,7 @@ def emit(
     validate: bool,
     send_invalid: bool,
     rate: float | None,
+    batch_events: int,
     timeout: float,
     properties: tuple[str, ...],
     verbose: bool,
@@ -149,8 +159,9 @@ def emit(
     """Send the lineage events of FILE.jsonl (or stdin: -) to Kafka, one per line.
 
     Blank lines are skipped. An invalid line is reported on stderr with its line number
-    and not sent (unless --send-invalid). Exit status: 0 all sent, 1 an invalid line or
-    a failed delivery, 2 usage error.
+    and not sent (unless --send-invalid). With --batch N, up to N events of one key go
+    in one record, one per line (header content-type: application/x-ndjson). Exit
+    status: 0 all sent, 1 an invalid line or a failed delivery, 2 usage error.
     """
     ctx = click.get_current_context()
     producer_config = _parse_properties(properties)
@@ -165,6 +176,7 @@ def emit(
             validate=validate,
             send_invalid=send_invalid,
             rate=rate,
+            batch_events=batch_events,
             timeout=timeout,
             producer_config=producer_config,
         )
@@ -180,6 +192,7 @@ def _run(
     validate: bool,
     send_invalid: bool,
     rate: float | None,
+    batch_events: int,
     timeout: float,
     producer_config: dict[str, str],
 ) -> int:
@@ -197,7 +210,13 @@ def _run(
         return 2
 
     try:
-        emitter = Emitter(bootstrap, topic, validate=False, producer_config=producer_config)
+        emitter = Emitter(
+            bootstrap,
+            topic,
+            validate=False,
+            producer_config=producer_config,
+            batch_events=batch_events,
+        )
     except EmitError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ import click
 from pydantic import ValidationError
 
 from auditor.broker import BrokerError, ensure_topics, wait_for_broker
-from auditor.cli.common import load_engine_or_exit
+from auditor.engine import Engine
+from auditor.legal import LegalTablesError
+from auditor.policy import PolicyError, load_policy
 from auditor.stream.settings import Settings
 
 
@@ -22,7 +25,8 @@ def settings_or_exit(**overrides: Any) -> Settings:
     except ValidationError as exc:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"])
-            click.echo(f"error: setting {where}: {error['msg']}", err=True)
+            what = f"setting {where}" if where else "settings"
+            click.echo(f"error: {what}: {error['msg']}", err=True)
         sys.exit(2)
 
 
@@ -41,15 +45,64 @@ def prepare_topics(settings: Settings) -> None:
         sys.exit(1)
 
 
+def load_engine_or_alert(settings: Settings) -> Engine:
+    """The engine for the configured policy; on failure print every error, push an
+    ``AuditorPolicyLoadFailure`` alert (if AUDITOR_ALERTMANAGER_URL is set) and exit 2.
+
+    The worker never serves /metrics without a policy, so the alert is how a policy that
+    fails to load is seen as itself rather than as a worker that is down.
+    """
+    try:
+        return Engine(load_policy(str(settings.policy)))
+    except PolicyError as exc:
+        errors = str(exc)
+    except LegalTablesError as exc:
+        errors = f"legal tables failed to load: {exc}"
+    click.echo(errors, err=True)
+    if settings.alertmanager_url is not None:
+        from auditor.ops.alerts import API, post_json, post_with_retries
+        from auditor.ops.policy_alert import policy_failure_alert
+
+        alert = policy_failure_alert(settings.worker_id, str(settings.policy), errors,
+                                     settings.alert_ttl_s, time.time())
+        failed = post_with_retries(post_json, settings.alertmanager_url + API, [alert],
+                                   timeout_s=settings.alert_timeout_s, attempts=2)
+        click.echo(f"alert not pushed to {settings.alertmanager_url}: {failed}" if failed
+                   else f"alert {alert['labels']['alertname']} pushed to "
+                   f"{settings.alertmanager_url}", err=True)
+    sys.exit(2)
+
+
 def run_worker(settings: Settings) -> None:
     """Run the worker in the foreground until SIGTERM / Ctrl-C (then flush and commit)."""
     import faust
 
+    from auditor.ops.server import MetricsServerError
+    from auditor.ops.telemetry import Telemetry
     from auditor.stream.app import create_app
 
-    engine = load_engine_or_exit(str(settings.policy))
+    engine = load_engine_or_alert(settings)
+    telemetry = Telemetry(settings, engine, loaded_at=time.time())
+    try:
+        # Before the broker is reached: a worker waiting for Kafka is up, and says so.
+        server = telemetry.serve()
+        click.echo(f"auditor worker {settings.worker_id}: metrics on {server.url}", err=True)
+    except MetricsServerError as exc:
+        # Auditing matters more than its metrics: go on; Prometheus sees this target down.
+        click.echo(f"warning: auditor worker {settings.worker_id}: no /metrics: {exc}",
+                   err=True)
     prepare_topics(settings)
-    app = create_app(settings, engine)
+    metrics = telemetry.metrics
+    app = create_app(settings, engine, observe=metrics.observe,
+                     on_delivered=metrics.delivered, report_lag=metrics.set_consumer_lag)
+    if telemetry.start_alerts() is not None:
+        click.echo(f"auditor worker {settings.worker_id}: violation alerts to "
+                   f"{settings.alertmanager_url}", err=True)
+
+    @app.on_before_shutdown.connect
+    def _stop_telemetry(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        telemetry.close()
+
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(
@@ -72,15 +125,22 @@ def run_worker(settings: Settings) -> None:
 @click.option("--worker-id", help="Name of this worker in logs and dead-letter headers.")
 @click.option("--partitions", type=int, help="Partitions of topics the worker creates.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--metrics-port", type=int,
+              help="Port of /metrics, 0 = a free one [AUDITOR_METRICS_PORT, 9464].")
+@click.option("--alertmanager-url",
+              help="Push violation alerts to this Alertmanager [AUDITOR_ALERTMANAGER_URL].")
 def worker(policy: Path | None, bootstrap_servers: str | None, topics: tuple[str, ...],
            group_id: str | None, worker_id: str | None, partitions: int | None,
-           log_level: str | None) -> None:
+           log_level: str | None, metrics_port: int | None,
+           alertmanager_url: str | None) -> None:
     """Decide every lineage event on Kafka: decisions, findings and dead letters.
 
     Every setting can also be given as an AUDITOR_* environment variable (see
-    docs/worker.md), including Kafka TLS/SASL options for real clusters.
+    docs/worker.md), including Kafka TLS/SASL options for real clusters. Metrics and
+    alerts: docs/metrics.md, docs/alerts.md.
     """
     settings = settings_or_exit(policy=policy, bootstrap_servers=bootstrap_servers,
                                 input_topics=topics or None, group_id=group_id,
-                                worker_id=worker_id, partitions=partitions, log_level=log_level)
+                                worker_id=worker_id, partitions=partitions, log_level=log_level,
+                                metrics_port=metrics_port, alertmanager_url=alertmanager_url)
     run_worker(settings)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from typing import Any, cast
 
 import faust
@@ -22,6 +23,12 @@ DELIVERY_ATTEMPTS = 3
 
 # Called with every decision and its invalid-input reason (metrics hook, see create_app).
 Observer = Callable[[Decision, "str | None", Source], None]
+# Called once per batch when its outputs are acknowledged: (input records, when the first
+# was consumed on the monotonic clock, when the batch was decided on the wall clock).
+Delivered = Callable[[int, float, float], None]
+# Called every settings.consumer_lag_interval_s with each assigned input partition's lag.
+LagReport = Callable[[dict[tuple[str, int], int]], None]
+LAG_QUERY_TIMEOUT_S = 2.0
 
 
 def _credentials(settings: Settings) -> Any:
@@ -50,14 +57,40 @@ def _credentials(settings: Settings) -> Any:
     return None
 
 
+async def input_lag(consumer: Any, topics: Collection[str]) -> dict[tuple[str, int], int]:
+    """High watermark minus position of every assigned partition of ``topics``.
+
+    Partitions whose offsets are not known yet (no fetch so far) are left out.
+    """
+    lags: dict[tuple[str, int], int] = {}
+    for tp in consumer.assignment():
+        if tp.topic not in topics:
+            continue
+        high = consumer.highwater(tp)
+        if high is None:
+            continue
+        position = await asyncio.wait_for(consumer.position(tp), LAG_QUERY_TIMEOUT_S)
+        if position is not None:
+            lags[(tp.topic, tp.partition)] = max(int(high) - int(position), 0)
+    return lags
+
+
 def create_app(
-    settings: Settings, engine: Engine, *, sink: Sink | None = None, observe: Observer | None = None
+    settings: Settings,
+    engine: Engine,
+    *,
+    sink: Sink | None = None,
+    observe: Observer | None = None,
+    on_delivered: Delivered | None = None,
+    report_lag: LagReport | None = None,
 ) -> faust.App:
     """A Faust app deciding every record of ``settings.input_topics`` with ``engine``.
 
     Outputs go to ``sink`` (default: Kafka through confluent-kafka). Input offsets are
     acked only after the batch's outputs are delivered, so a crash loses nothing: its
     events are decided again (decisions carry ``event_id`` for de-duplication).
+    Metrics hooks: ``observe`` per decision, ``on_delivered`` per delivered batch and
+    ``report_lag`` on a timer; an error in the last two is logged, never fatal.
     """
     (settings.data_dir / settings.worker_id).parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -112,6 +145,8 @@ def create_app(
             settings.batch_max, settings.batch_within_s
         )
         async for events in batches:
+            # Faust's monitor stamps each message when the stream takes it (monotonic).
+            consumed_at = events[0].message.time_in or time.monotonic()
             outputs = []
             for event in events:
                 msg = event.message
@@ -130,6 +165,7 @@ def create_app(
                     outputs.extend(outs)
                     if observe is not None:
                         observe(decision, reason, source)
+            decided_at = time.time()
             if memory is not None:  # the memory's changelog first: state before offsets
                 await app.producer.flush()
             # Only after this may take_events ack these events (when the loop asks for the
@@ -149,6 +185,21 @@ def create_app(
                         "delivery failed (%s); retry %d of %d", exc, attempt, DELIVERY_ATTEMPTS - 1
                     )
                     await asyncio.sleep(attempt)
+            if on_delivered is not None:
+                try:
+                    on_delivered(len(events), consumed_at, decided_at)
+                except Exception:  # metrics must never cost a decision
+                    log.exception("metrics hook failed")
+
+    if report_lag is not None:
+
+        async def consumer_lag() -> None:
+            try:
+                report_lag(await input_lag(app.consumer, settings.input_topics))
+            except Exception as exc:  # e.g. during a rebalance: try again next tick
+                log.debug("consumer lag not measured: %r", exc)
+
+        app.timer(settings.consumer_lag_interval_s, name="auditor.consumer-lag")(consumer_lag)
 
     @app.on_before_shutdown.connect
     def _flush(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,9 +55,41 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(default=1_048_576, ge=1024)
     delivery_timeout_s: float = Field(default=30.0, gt=0)
 
+    # Operations (docs/metrics.md, docs/alerts.md): /metrics, and direct alert pushes.
+    metrics_port: int = Field(default=9464, ge=0, le=65535, description="0: a free port")
+    metrics_host: str = "127.0.0.1"
+    consumer_lag_interval_s: float = Field(default=5.0, gt=0)
+    alertmanager_url: str | None = Field(default=None, description="unset: no alert pushes")
+    # An incident is posted at most once per interval; its alert resolves alert_ttl_s after
+    # its last violation (endsAt), so the TTL must outlast the interval.
+    alert_interval_s: float = Field(default=30.0, gt=0)
+    alert_ttl_s: float = Field(default=300.0, gt=0)
+    alert_queue_size: int = Field(default=64, ge=1, description="batches waiting to be pushed")
+    alert_timeout_s: float = Field(default=5.0, gt=0)
+    alert_attempts: int = Field(default=3, ge=1, le=10)
+
     worker_id: str = "worker-1"
     data_dir: Path = Path(tempfile.gettempdir()) / "auditor-worker"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
+
+    @field_validator("alertmanager_url")
+    @classmethod
+    def _alertmanager_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected an http(s) URL such as http://alertmanager:9093, "
+                             f"got {value!r}")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _alert_ttl_outlasts_interval(self) -> Settings:
+        if self.alert_ttl_s <= self.alert_interval_s:
+            raise ValueError(f"alert_ttl_s ({self.alert_ttl_s}) must be longer than "
+                             f"alert_interval_s ({self.alert_interval_s}), or alerts "
+                             "resolve between two pushes")
+        return self
 
     def bootstrap_list(self) -> list[str]:
         return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
