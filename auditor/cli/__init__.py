@@ -22,6 +22,7 @@ def _register() -> None:
         demo_cmd,
         emit_cmd,
         policy_cmd,
+        replay_cmd,
         traffic_cmd,
         worker_cmd,
     )
@@ -34,6 +35,7 @@ def _register() -> None:
     main.add_command(traffic_cmd.traffic)
     main.add_command(worker_cmd.worker)
     main.add_command(demo_cmd.demo)
+    main.add_command(replay_cmd.replay)
 
 
 _register()
