@@ -255,8 +255,13 @@ class Memory:
     def _schedule(self, store: Store, key: str, due: float) -> None:
         hour = int(due // HOUR)
         mark = store.get("wm")
-        if mark is not None:  # a late event's deadline may be behind the watermark already
-            hour = max(hour, int(mark // HOUR))
+        if mark is not None and hour <= int(mark // HOUR):
+            # Due this hour (or, for a late event, already behind the watermark): remember
+            # the earliest such time, so advance() looks at the buckets only when needed.
+            hour = int(mark // HOUR)
+            earliest = store.get("next")
+            if earliest is None or due < earliest:
+                store.put("next", due)
         bucket = f"due|{hour}|{zlib.crc32(key.encode()) % SHARDS}"
         keys = store.get(bucket) or []
         if key not in keys:
@@ -272,8 +277,14 @@ class Memory:
         if mark is not None and at <= mark:
             return []
         store.put("wm", at)
-        start = int(mark // HOUR) if mark is not None else int(at // HOUR)
+        hour = int(at // HOUR)
+        if mark is not None and int(mark // HOUR) == hour:
+            earliest = store.get("next")
+            if earliest is None or earliest >= at:
+                return []  # the common case: nothing falls due within this hour yet
+        start = int(mark // HOUR) if mark is not None else hour
         passed: list[Due] = []
+        earliest_left: float | None = None
         buckets = (f"due|{hour}|{shard}" for hour in range(start, int(at // HOUR) + 1)
                    for shard in range(SHARDS))
         for bucket in buckets:
@@ -283,18 +294,24 @@ class Memory:
             left = []
             for key in keys:
                 due = self._fire(store, key, at, rules)
-                if due is None:
+                if isinstance(due, float):  # not yet: stays in this (current-hour) bucket
                     left.append(key)
+                    if earliest_left is None or due < earliest_left:
+                        earliest_left = due
                 elif due.finding is not None:
                     passed.append(due)
             if left:
                 store.put(bucket, left)
             else:
                 store.delete(bucket)
+        if earliest_left is None:
+            store.delete("next")
+        else:
+            store.put("next", earliest_left)
         return passed
 
-    def _fire(self, store: Store, key: str, at: float, rules: dict[str, Rule]) -> Due | None:
-        """The outcome of ``key``'s deadline if it passed, None if it has not yet."""
+    def _fire(self, store: Store, key: str, at: float, rules: dict[str, Rule]) -> Due | float:
+        """The outcome of ``key``'s deadline if it passed; if not yet, when it falls due."""
         entry = store.get(key)
         kind, rule_id, owner = key.split("|")[:3]
         if entry is None:  # met: the entry was cleared
@@ -302,7 +319,7 @@ class Memory:
         if kind in ("st", "er"):  # memory that expires unless it was touched since
             if entry["until"] >= at:
                 if int(entry["until"] // HOUR) <= int(at // HOUR):
-                    return None  # later this hour: stays in this bucket
+                    return float(entry["until"])  # later this hour: stays in this bucket
                 self._schedule(store, key, entry["until"])
                 return Due(key, rule_id, None, 0.0, "", None)
             store.delete(key)
@@ -312,7 +329,7 @@ class Memory:
             store.delete(key)
             return Due(key, rule_id, None, 0.0, "", None)
         if entry["due"] >= at:
-            return None
+            return float(entry["due"])
         store.delete(key)
         if kind == "ed":
             if not entry["pending"]:
