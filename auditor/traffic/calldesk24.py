@@ -316,7 +316,7 @@ def recording_over_tls12(rng: random.Random, t: Tenant) -> Event:
 
 def recording_kept_too_long(rng: random.Random, t: Tenant) -> Event:
     event = recording_stored(rng, t)
-    event["retention_days"] = _setting(t, "recording_retention_days", 90) + rng.randint(1, 30)
+    event["retention_days"] = _setting(t, "recording_retention_days", 90) + rng.choice((1, 7, 30))
     return event
 
 

@@ -74,7 +74,10 @@ def _recording_limit(t: Tenant) -> int | None:
 
 def _lawful_recording_days(rng: random.Random, t: Tenant) -> int:
     limit = _recording_limit(t)
-    return rng.randint(30, 1095) if limit is None else rng.randint(min(7, limit), limit)
+    # Services state the retention they are configured with: a few typical values.
+    if limit is None:
+        return rng.choice((30, 90, 180, 365, 730, 1095))
+    return rng.choice([d for d in (7, 30, 90, 180, 365) if d <= limit] or [limit])
 
 
 def _limited(t: Tenant) -> bool:
@@ -245,7 +248,7 @@ def store_voicemail(rng: random.Random, t: Tenant) -> Event:
         "destination": _loc(rng.choice(("aws:eu-west-1", "aws:eu-central-1", _home(rng, t)))),
         "processor": "aws",
         "encryption": {"in_transit": "ipsec", "at_rest": rng.choice(("aes-128", "aes-256"))},
-        "retention_days": rng.randint(14, 365),
+        "retention_days": rng.choice((14, 30, 90, 180, 365)),
     }
 
 
@@ -389,7 +392,7 @@ def operational_logs(rng: random.Random, t: Tenant) -> Event:
         "origin": _loc(dest),
         "destination": _loc(dest),
         "processor": processor,
-        "retention_days": rng.randint(1, 30),
+        "retention_days": rng.choice((1, 7, 14, 30)),
     }
 
 
@@ -420,7 +423,7 @@ def operational_logs_45_days(rng: random.Random, t: Tenant) -> Event:
 
 def recording_over_retention(rng: random.Random, t: Tenant) -> Event:
     limit = _recording_limit(t) or 365
-    return {**record_eu(rng, t), "retention_days": limit + rng.randint(1, 200)}
+    return {**record_eu(rng, t), "retention_days": limit + rng.choice((1, 30, 180))}
 
 
 def training_after_opt_out(rng: random.Random, t: Tenant) -> Event:
