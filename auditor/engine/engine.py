@@ -362,7 +362,7 @@ class Engine:
             lines.append("rules not evaluated: the event names things the policy does not know")
             return lines
         for rule in self.rules:
-            why_not = applies(rule, facts, self.places)
+            why_not = applies(rule, facts, self.places, explain=True)
             if why_not is not None:
                 lines.append(f"  skip  {rule.id} [{rule.kind}]: {why_not}")
                 continue
