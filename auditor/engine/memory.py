@@ -20,7 +20,7 @@ DAY = 86_400.0
 HOUR = 3_600.0
 # Deadlines are indexed by the hour they fall due, spread over a few shards so that no
 # single index entry grows large (each is rewritten, and sent to the changelog, on change).
-SHARDS = 16
+SHARDS = 64
 USE_OPERATIONS = frozenset({"store", "process", "transfer", "access"})
 CLEAR_OPERATIONS = frozenset({"delete", "anonymize"})
 # Entries not touched for this long are forgotten, so memory stays bounded.
@@ -263,9 +263,12 @@ class Memory:
             if earliest is None or due < earliest:
                 store.put("next", due)
         bucket = f"due|{hour}|{zlib.crc32(key.encode()) % SHARDS}"
-        keys = store.get(bucket) or []
-        if key not in keys:
-            store.put(bucket, [*keys, key])
+        keys = store.get(bucket)
+        if keys is None:
+            store.put(bucket, [key])
+        elif key not in keys:
+            keys.append(key)
+            store.put(bucket, keys)
 
     def advance(self, store: Store, at: float, rules: dict[str, Rule]) -> list[Due]:
         """Move the store's event-time watermark to ``at``; the deadlines that passed.
@@ -294,7 +297,10 @@ class Memory:
             left = []
             for key in keys:
                 due = self._fire(store, key, at, rules)
-                if isinstance(due, float):  # not yet: stays in this (current-hour) bucket
+                if isinstance(due, float):  # not yet
+                    if int(due // HOUR) > hour:  # re-stored since: file it under its hour
+                        self._schedule(store, key, due)
+                        continue
                     left.append(key)
                     if earliest_left is None or due < earliest_left:
                         earliest_left = due
