@@ -67,7 +67,7 @@ def test_counts_equal_those_of_auditor_check(
     assert scope["deadline_decisions"] == deadlines > 0  # --now closed retention deadlines
     assert scope["events"] == 2000
     assert report["verdicts"] == {v: tally.verdicts[v] for v in ("allow", "violation", "invalid")}
-    assert scope["invalid_events"] == tally.verdicts["invalid"] == 11
+    assert scope["invalid_events"] == tally.verdicts["invalid"] > 0
     by_rule = {(r["rule"], r["kind"], r["severity"], r["effect"]): r["findings"]
                for r in report["findings"]["by_rule"]}
     assert by_rule == dict(tally.by_rule)

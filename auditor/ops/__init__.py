@@ -1,0 +1,1 @@
+"""Operations: the worker's Prometheus metrics and its direct alerts to Alertmanager."""

@@ -1,0 +1,182 @@
+"""Violation incidents: deterministic alert labels, and when each one is due to be posted."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from auditor.engine import Decision
+from auditor.engine.decision import Outcome
+from auditor.ops.labels import NONE, LabelBounds
+
+ALERTNAME = "AuditorPolicyViolation"
+INCIDENT = "policy-violation"
+RUNBOOK = "docs/runbooks/policy-violation.md"
+EVENT_IDS_KEPT = 10
+MAX_TEXT = 1024  # annotation values hold event-controlled text: keep them short
+LABEL_NAMES = (
+    "alertname", "rule", "kind", "severity", "data_class", "regime", "destination_country",
+    "team", "incident", "policy",
+)
+Labels = tuple[str, ...]
+
+
+@dataclass(slots=True)
+class ViolationGroup:
+    """The violations of one batch that share an outcome (so a flow, data class included)."""
+
+    outcome: Outcome
+    event: Any
+    count: int = 0
+    event_ids: deque[str] = field(default_factory=lambda: deque(maxlen=EVENT_IDS_KEPT))
+    last_event_time: float | None = None
+
+
+def group_violations(decisions: Iterable[Decision]) -> list[ViolationGroup]:
+    """Violations grouped by their shared outcome: one entry per flow of the batch."""
+    groups: dict[int, ViolationGroup] = {}
+    for d in decisions:
+        g = groups.get(id(d.outcome))
+        if g is None:
+            g = groups[id(d.outcome)] = ViolationGroup(d.outcome, d.event)
+        g.count += 1
+        if d.event_id is not None:
+            g.event_ids.append(d.event_id)
+        if d.event_time is not None:
+            g.last_event_time = d.event_time
+    return list(groups.values())
+
+
+@dataclass(slots=True)
+class Incident:
+    """One alert: a deny finding of one rule for one data class and transfer route."""
+
+    labels: Labels
+    message: str
+    first_seen: float
+    last_seen: float
+    events: int = 0
+    event_ids: deque[str] = field(default_factory=lambda: deque(maxlen=EVENT_IDS_KEPT))
+    last_event_time: float | None = None
+    pending: bool = True  # events arrived since the last successful post
+    last_attempt: float | None = None
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+class Incidents:
+    """Open violation incidents, keyed by their labels; says which are due to be posted.
+
+    An incident is posted when new violations arrived and it was not attempted within
+    ``interval_s``: at high rates one post per incident per interval, not one per event.
+    Incidents quiet for ``ttl_s`` are forgotten (Alertmanager resolves them at ``endsAt``).
+    At most ``max_open`` are kept; beyond that new incidents are refused (counted).
+    """
+
+    def __init__(
+        self,
+        bounds: LabelBounds,
+        *,
+        policy: str,
+        interval_s: float,
+        ttl_s: float,
+        generator_url: str,
+        default_team: str = "privacy",
+        max_open: int = 10_000,
+    ) -> None:
+        self.bounds = bounds
+        self.policy = policy
+        self.interval_s = interval_s
+        self.ttl_s = ttl_s
+        self.generator_url = generator_url
+        self.default_team = default_team
+        self.max_open = max_open
+        self.open: dict[Labels, Incident] = {}
+        self.refused = 0
+
+    def labels(self, group: ViolationGroup) -> Iterator[tuple[Labels, str]]:
+        """The labels (in LABEL_NAMES order) and message of each deny finding of a group."""
+        transfer = group.outcome.transfer
+        regime, _, country = self.bounds.transfer(transfer) if transfer else (NONE, NONE, NONE)
+        data_class = self.bounds.data_class(group.event)
+        for finding in group.outcome.findings:
+            if finding.effect != "deny":
+                continue
+            rule, kind, severity, _ = self.bounds.finding(finding)
+            team = self.bounds.team(rule, self.default_team)
+            yield (
+                (ALERTNAME, rule, kind, severity, data_class, regime, country, team, INCIDENT,
+                 self.policy),
+                finding.message,
+            )
+
+    def add(self, groups: Iterable[ViolationGroup], now: float) -> None:
+        """Record a delivered batch's violations."""
+        for group in groups:
+            for labels, message in self.labels(group):
+                incident = self.open.get(labels)
+                if incident is None:
+                    if len(self.open) >= self.max_open:
+                        self.refused += group.count
+                        continue
+                    incident = self.open[labels] = Incident(labels, message, now, now)
+                incident.message = message
+                incident.last_seen = now
+                incident.events += group.count
+                incident.event_ids.extend(group.event_ids)
+                if group.last_event_time is not None:
+                    incident.last_event_time = group.last_event_time
+                incident.pending = True
+
+    def due(self, now: float) -> list[Incident]:
+        """Incidents to post now; forgets the ones quiet for longer than the TTL."""
+        for labels in [k for k, i in self.open.items() if now - i.last_seen > self.ttl_s]:
+            del self.open[labels]
+        return [
+            i
+            for i in self.open.values()
+            if i.pending and (i.last_attempt is None or now - i.last_attempt >= self.interval_s)
+        ]
+
+    def attempted(self, incidents: Iterable[Incident], now: float, *, sent: bool) -> None:
+        """Mark a post of ``incidents``; a failed one is tried again after the interval."""
+        for i in incidents:
+            i.last_attempt = now
+            if sent:
+                i.pending = False
+
+    def alert(self, incident: Incident) -> dict[str, Any]:
+        """The Alertmanager API v2 alert of an incident."""
+        labels = dict(zip(LABEL_NAMES, incident.labels, strict=True))
+        rule = labels["rule"]
+        annotations = {
+            "summary": f"{labels['severity']} {labels['kind']} violation of {rule}",
+            "description": _short(incident.message),
+            "event_ids": _short(", ".join(incident.event_ids)),
+            "events": str(incident.events),
+            "runbook_url": RUNBOOK,
+        }
+        if incident.last_event_time is not None:
+            annotations["last_event_time"] = _iso(incident.last_event_time)
+        return {
+            "labels": labels,
+            "annotations": annotations,
+            "startsAt": _iso(incident.first_seen),
+            # Resolves by itself once violations stop (re-sent while they go on).
+            "endsAt": _iso(incident.last_seen + self.ttl_s),
+            "generatorURL": self.generator_url
+            + ("&" if "?" in self.generator_url else "?")
+            + urlencode({"rule": rule}),
+        }

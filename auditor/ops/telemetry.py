@@ -1,0 +1,102 @@
+"""The worker's operations side: its metrics, their endpoint and its alert pusher, together."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from urllib.parse import quote
+
+from prometheus_client.registry import CollectorRegistry
+
+from auditor.engine import Engine
+from auditor.ops.alerts import AlertPusher, post_json, post_with_retries
+from auditor.ops.incidents import Incidents
+from auditor.ops.labels import LabelBounds
+from auditor.ops.metrics import WorkerMetrics
+from auditor.ops.policy_alert import policy_failure_alert
+from auditor.ops.server import MetricsServer, serve_metrics
+from auditor.stream.settings import Settings
+
+log = logging.getLogger("auditor.telemetry")
+
+
+class Telemetry:
+    """Metrics on a registry of their own, ``/metrics`` and (if configured) alert pushes.
+
+    ``start`` opens the endpoint (raises MetricsServerError) and starts the pusher;
+    ``close`` posts what is due and stops both.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        registry: CollectorRegistry | None = None,
+        loaded_at: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.registry = registry or CollectorRegistry()
+        self.metrics = WorkerMetrics(self.registry, engine, loaded_at=loaded_at)
+        self.server: MetricsServer | None = None
+        self.pusher: AlertPusher | None = None
+
+    def serve(self) -> MetricsServer:
+        """Open ``/metrics`` on the configured host and port."""
+        self.server = serve_metrics(
+            self.registry, self.settings.metrics_host, self.settings.metrics_port
+        )
+        return self.server
+
+    def start_alerts(self) -> AlertPusher | None:
+        """Start pushing violation incidents, if AUDITOR_ALERTMANAGER_URL is set."""
+        url = self.settings.alertmanager_url
+        if url is None:
+            return None
+        s = self.settings
+        incidents = Incidents(
+            LabelBounds.from_engine(self.engine),
+            policy=self.engine.policy.id,
+            interval_s=s.alert_interval_s,
+            ttl_s=s.alert_ttl_s,
+            generator_url=self.generator_url(),
+        )
+        self.pusher = AlertPusher(
+            url,
+            incidents,
+            self.metrics.count_alerts,
+            queue_size=s.alert_queue_size,
+            timeout_s=s.alert_timeout_s,
+            attempts=s.alert_attempts,
+        ).start()
+        self.metrics.on_violations = self.pusher.submit
+        # A policy that failed to load on an earlier start pushed an alert: resolve it.
+        resolved = policy_failure_alert(
+            s.worker_id, str(s.policy), "", s.alert_ttl_s, time.time(), resolved=True
+        )
+        threading.Thread(
+            target=post_with_retries,
+            args=(post_json, self.pusher.url, [resolved]),
+            kwargs={"timeout_s": s.alert_timeout_s, "attempts": 1},
+            name="auditor-alerts-resolve",
+            daemon=True,
+        ).start()
+        return self.pusher
+
+    def generator_url(self) -> str:
+        """Where an alert comes from: this worker's ``/metrics`` (host name if on all addresses)."""
+        host = self.settings.metrics_host
+        if host in ("0.0.0.0", "::", ""):
+            host = socket.gethostname()
+        port = self.server.port if self.server is not None else self.settings.metrics_port
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}/metrics?worker={quote(self.settings.worker_id)}"
+
+    def close(self) -> None:
+        if self.pusher is not None:
+            self.pusher.close()
+        if self.server is not None:
+            self.server.close()

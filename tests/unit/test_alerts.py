@@ -1,0 +1,286 @@
+"""Direct alert pushes: incidents, rate limits, retries, a full queue, an Alertmanager down."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from prometheus_client import CollectorRegistry
+
+from auditor.cli import main
+from auditor.engine import Engine
+from auditor.ops.alerts import API, AlertPostError, AlertPusher, post_json, post_with_retries
+from auditor.ops.incidents import LABEL_NAMES, Incidents, ViolationGroup, group_violations
+from auditor.ops.labels import LabelBounds
+from auditor.ops.metrics import WorkerMetrics
+from auditor.ops.policy_alert import policy_failure_alert
+from auditor.policy import load_policy
+from auditor.stream.pipeline import Pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "policies" / "examples" / "gdpr-transfers.yaml"
+NATTERBOX = ROOT / "policies" / "natterbox.yaml"
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Recorder:
+    """A stand-in for Alertmanager's POST /api/v2/alerts, failing while ``down``."""
+
+    def __init__(self) -> None:
+        self.posts: list[list[dict[str, Any]]] = []
+        self.down = False
+        self.calls = 0
+
+    def __call__(self, url: str, body: bytes, timeout_s: float) -> None:
+        self.calls += 1
+        assert url.endswith(API)
+        if self.down:
+            raise AlertPostError("connection refused")
+        self.posts.append(orjson.loads(body))
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_policy(EXAMPLE))
+
+
+def violations(engine: Engine, n: int, processor: str = "plain-processor",
+               data_class: str = "personal_data", start: int = 0) -> list[ViolationGroup]:
+    pipeline = Pipeline(engine)
+    decisions = [
+        pipeline.decide(orjson.dumps({
+            "event_id": f"v-{i}", "event_time": "2026-03-02T09:00:00Z",
+            "data_class": data_class, "operation": "transfer",
+            "origin": {"location": "aws:eu-central-1"},
+            "destination": {"location": "aws:us-east-1"}, "processor": processor,
+        }))[0]
+        for i in range(start, start + n)
+    ]
+    return group_violations(d for d in decisions if d.verdict == "violation")
+
+
+def incidents_for(engine: Engine, **kwargs: Any) -> Incidents:
+    return Incidents(LabelBounds.from_engine(engine), policy=engine.policy.id,
+                     interval_s=kwargs.get("interval_s", 30.0), ttl_s=kwargs.get("ttl_s", 300.0),
+                     generator_url="http://w1:9464/metrics", max_open=kwargs.get("max_open", 100))
+
+
+def test_an_incident_alert_has_deterministic_labels_and_event_detail_in_annotations(
+    engine: Engine,
+) -> None:
+    incidents = incidents_for(engine)
+    incidents.add(violations(engine, 12), now=1_800_000_000.0)
+    (incident,) = incidents.due(1_800_000_000.0)
+    alert = incidents.alert(incident)
+    assert alert["labels"] == {
+        "alertname": "AuditorPolicyViolation", "rule": "gdpr.chapter-v", "kind": "transfer",
+        "severity": "high", "data_class": "personal_data", "regime": "eu_gdpr",
+        "destination_country": "US", "team": "privacy", "incident": "policy-violation",
+        "policy": "gdpr-transfers",
+    }
+    assert list(alert["labels"]) == list(LABEL_NAMES)
+    notes = alert["annotations"]
+    assert notes["event_ids"] == ", ".join(f"v-{i}" for i in range(2, 12))
+    assert notes["events"] == "12"
+    assert "US" in notes["description"]
+    assert notes["runbook_url"] == "docs/runbooks/policy-violation.md"
+    assert notes["last_event_time"] == "2026-03-02T09:00:00.000Z"
+    assert alert["startsAt"] == "2027-01-15T08:00:00.000Z"
+    assert alert["endsAt"] == "2027-01-15T08:05:00.000Z"  # resolves 5 minutes after the last
+    assert alert["generatorURL"] == "http://w1:9464/metrics?rule=gdpr.chapter-v"
+    # The same flow again: the same labels (one alert, updated), never a new one per event.
+    again = incidents_for(engine)
+    again.add(violations(engine, 1, start=500), now=0.0)
+    assert again.alert(again.due(0.0)[0])["labels"] == alert["labels"]
+
+
+def test_an_unknown_data_class_is_other_in_the_labels(engine: Engine) -> None:
+    incidents = incidents_for(engine)
+    incidents.add(violations(engine, 3, data_class="attacker-chosen-" + "x" * 300), now=0.0)
+    labels = [incidents.alert(i)["labels"] for i in incidents.due(0.0)]
+    assert labels
+    assert all(lb["data_class"] == "other" for lb in labels)
+    assert {lb["rule"] for lb in labels} == {"auditor.unknown-reference"}
+
+
+def test_each_incident_is_posted_at_most_once_per_interval(engine: Engine) -> None:
+    incidents = incidents_for(engine, interval_s=30.0, ttl_s=300.0)
+    incidents.add(violations(engine, 5), now=0.0)
+    first = incidents.due(0.0)
+    incidents.attempted(first, 0.0, sent=True)
+    for t in (1.0, 10.0, 29.0):  # violations keep coming: nothing due before the interval
+        incidents.add(violations(engine, 100, start=int(t) * 1000), now=t)
+        assert incidents.due(t) == []
+    (update,) = incidents.due(30.0)
+    assert update.events == 305
+    incidents.attempted([update], 30.0, sent=True)
+    assert incidents.due(100.0) == []  # quiet: nothing new to say
+    assert incidents.due(400.0) == []
+    assert incidents.open == {}
+
+
+def test_a_failed_post_is_tried_again_after_the_interval(engine: Engine) -> None:
+    incidents = incidents_for(engine, interval_s=30.0)
+    incidents.add(violations(engine, 1), now=0.0)
+    incidents.attempted(incidents.due(0.0), 0.0, sent=False)
+    assert incidents.due(10.0) == []
+    assert len(incidents.due(30.0)) == 1
+
+
+def test_open_incidents_are_capped(engine: Engine) -> None:
+    incidents = incidents_for(engine, max_open=1)
+    incidents.add(violations(engine, 2), now=0.0)
+    incidents.add(violations(engine, 3, data_class="other-class"), now=0.0)
+    assert len(incidents.open) == 1
+    assert incidents.refused == 3
+
+
+def test_post_with_retries_backs_off_and_gives_up(engine: Engine) -> None:
+    post = Recorder()
+    post.down = True
+    waits: list[float] = []
+    error = post_with_retries(post, "http://am" + API, [{"labels": {}}], timeout_s=1,
+                              attempts=3, sleep=waits.append)
+    assert error == "connection refused"
+    assert post.calls == 3
+    assert waits == [0.5, 1.0]
+
+
+def test_the_pusher_never_blocks_and_counts_sent_failed_and_dropped(engine: Engine) -> None:
+    registry = CollectorRegistry()
+    metrics = WorkerMetrics(registry, engine)
+    post = Recorder()
+    clock = Clock()
+    pusher = AlertPusher("http://am:9093", incidents_for(engine), metrics.count_alerts,
+                         queue_size=2, post=post, clock=clock, sleep=lambda s: None)
+    # Not started: the queue fills up and further batches are dropped, not waited for.
+    for _ in range(4):
+        pusher.submit(violations(engine, 10))
+    assert metrics.alerts["dropped"] == 20
+    pusher.flush()
+    assert metrics.alerts["sent"] == 1
+    assert len(post.posts) == 1
+
+    post.down = True  # Alertmanager goes away: the alert is counted failed, retried later
+    clock.now += 60
+    pusher.submit(violations(engine, 1, start=77))
+    pusher.flush()
+    assert metrics.alerts["failed"] == 1
+    assert post.calls == 1 + 3  # bounded retries
+    post.down = False
+    clock.now += 60
+    pusher.flush()
+    assert metrics.alerts["sent"] == 2
+    assert post.posts[-1][0]["annotations"]["events"] == "21"
+
+
+def test_the_pusher_thread_posts_what_the_agent_hands_over(engine: Engine) -> None:
+    post = Recorder()
+    results: list[tuple[str, int]] = []
+    pusher = AlertPusher("http://am:9093", incidents_for(engine),
+                         lambda r, n: results.append((r, n)), post=post, tick_s=0.05).start()
+    pusher.submit(violations(engine, 3))
+    pusher.close()  # posts what is due before stopping
+    assert [a["labels"]["rule"] for p in post.posts for a in p] == ["gdpr.chapter-v"]
+    assert ("sent", 1) in results
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append((self.path, json.loads(body)))
+        self.send_response(self.server.status)
+        self.end_headers()
+        self.wfile.write(b"{}" if self.server.status == 200 else b"bad alert")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+class _Server(ThreadingHTTPServer):
+    received: list[tuple[str, Any]]
+    status: int
+
+
+@pytest.fixture
+def alertmanager_stub() -> Iterator[_Server]:
+    """A local HTTP endpoint recording posts (the real Alertmanager: integration tests)."""
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.received, server.status = [], 200
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_post_json_sends_json_and_reports_http_errors(alertmanager_stub: _Server) -> None:
+    url = f"http://127.0.0.1:{alertmanager_stub.server_port}{API}"
+    post_json(url, b'[{"labels": {"alertname": "x"}}]', 5)
+    assert alertmanager_stub.received == [(API, [{"labels": {"alertname": "x"}}])]
+    alertmanager_stub.status = 400
+    with pytest.raises(AlertPostError, match="HTTP 400 bad alert"):
+        post_json(url, b"[]", 5)
+    with pytest.raises(AlertPostError):
+        post_json("http://127.0.0.1:9/api/v2/alerts", b"[]", 1)  # nothing listens on port 9
+
+
+def test_policy_failure_alert_resolves_itself() -> None:
+    alert = policy_failure_alert("w1", "/etc/auditor/natterbox.yaml", "x.yaml:3: bad", 300, 0.0)
+    assert alert["labels"] == {
+        "alertname": "AuditorPolicyLoadFailure", "severity": "critical", "team": "privacy",
+        "incident": "policy-load", "worker": "w1", "policy": "natterbox.yaml",
+    }
+    assert alert["annotations"]["description"] == "x.yaml:3: bad"
+    assert (alert["startsAt"], alert["endsAt"]) == ("1970-01-01T00:00:00Z",
+                                                    "1970-01-01T00:05:00Z")
+    ok = policy_failure_alert("w1", "natterbox.yaml", "", 300, 60.0, resolved=True)
+    assert ok["labels"] == alert["labels"]
+    assert ok["endsAt"] == ok["startsAt"]
+
+
+def test_a_worker_whose_policy_fails_to_load_pushes_an_alert_and_exits_2(
+    alertmanager_stub: _Server, tmp_path: Path,
+) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("id: broken\nrules: [\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["worker", "--policy", str(bad)], env={
+        "AUDITOR_ALERTMANAGER_URL": f"http://127.0.0.1:{alertmanager_stub.server_port}",
+        "AUDITOR_WORKER_ID": "w-bad",
+    })
+    assert result.exit_code == 2
+    assert "broken.yaml" in result.output
+    assert "pushed" in result.output
+    ((path, (alert,)),) = alertmanager_stub.received
+    assert path == API
+    assert alert["labels"]["alertname"] == "AuditorPolicyLoadFailure"
+    assert alert["labels"]["worker"] == "w-bad"
+    assert "broken.yaml" in alert["annotations"]["description"]
+
+
+def test_bad_alert_settings_get_a_clear_message() -> None:
+    result = CliRunner().invoke(main, ["worker"], env={"AUDITOR_ALERTMANAGER_URL": "am:9093"})
+    assert result.exit_code == 2
+    assert "alertmanager_url" in result.output
+    assert "http(s) URL" in result.output
+    result = CliRunner().invoke(main, ["worker"], env={"AUDITOR_ALERT_TTL_S": "10"})
+    assert result.exit_code == 2
+    assert "alert_ttl_s" in result.output
+    assert "Traceback" not in result.output
