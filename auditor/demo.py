@@ -144,8 +144,13 @@ def run_demo(
     console: Console,
     timeout_s: float,
     log_dir: Path,
+    after: Callable[[Progress, str], None] | None = None,
 ) -> Progress:
-    """Run the whole demo; returns what was seen. Everything started here is stopped here."""
+    """Run the whole demo; returns what was seen. Everything started here is stopped here.
+
+    ``after(progress, bootstrap)`` runs once the traffic is decided, with the broker and
+    the worker still up (``--keep-running`` waits there for Ctrl-C).
+    """
     progress = Progress()
     log = log_dir / "auditor-demo-worker.log"
     with EmbeddedBroker() as broker:
@@ -177,6 +182,8 @@ def run_demo(
                 console,
                 timeout_s,
             )
+            if after is not None:
+                after(progress, broker.bootstrap)
         finally:
             consumer.close()
             _stop(worker)
@@ -199,7 +206,10 @@ def _play(
     interval = 1.0 / rate if rate > 0 else 0.0
     deadline = time.monotonic() + timeout_s
     title = f"auditor demo: {pack}"
-    with Emitter(bootstrap, validate=False) as emitter:
+    # One record per batch: the embedded broker under-reports end offsets of multi-record
+    # batches (docs/kafka-brokers.md), and the demo's topic should replay exactly.
+    single = {"linger.ms": 0, "batch.num.messages": 1}
+    with Emitter(bootstrap, validate=False, producer_config=single) as emitter:
         _warm_up(emitter, consumer, worker, console, deadline)
         view = (
             Live(
@@ -288,8 +298,15 @@ def _line(p: Progress, total: int, console: Console) -> None:
 
 
 def interrupt_safely(run: Callable[[], Progress]) -> Progress | None:
-    """Run the demo; Ctrl-C stops it cleanly (the callee's finally blocks stop processes)."""
+    """Run the demo; Ctrl-C or SIGTERM stops it cleanly (finally blocks stop the processes)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return run()
     except KeyboardInterrupt:
         return None
+    finally:
+        signal.signal(signal.SIGTERM, previous)

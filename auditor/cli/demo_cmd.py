@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -12,6 +14,9 @@ from rich.console import Console
 from auditor.cli.check_cmd import print_summary
 from auditor.cli.common import load_engine_or_exit
 from auditor.traffic import PACKS
+
+if TYPE_CHECKING:
+    from auditor.demo import Progress
 
 
 @click.command()
@@ -34,6 +39,12 @@ from auditor.traffic import PACKS
     "--live/--no-live", default=None, help="Live view (default when the output is a terminal)."
 )
 @click.option(
+    "--keep-running",
+    "keep",
+    is_flag=True,
+    help="Keep the broker and worker up after the traffic (to replay it) until Ctrl-C.",
+)
+@click.option(
     "--timeout",
     "timeout_s",
     type=float,
@@ -41,7 +52,9 @@ from auditor.traffic import PACKS
     show_default=True,
     help="Give up if the decisions are not all in by then (seconds).",
 )
-def demo(pack: str, count: int, rate: float, live: bool | None, timeout_s: float) -> None:
+def demo(
+    pack: str, count: int, rate: float, live: bool | None, timeout_s: float, keep: bool
+) -> None:
     """Start the embedded broker and a worker, play PACK's traffic, show decisions live.
 
     Ctrl-C stops everything it started; nothing is left running.
@@ -55,9 +68,30 @@ def demo(pack: str, count: int, rate: float, live: bool | None, timeout_s: float
     if not console.is_terminal:
         console = Console(width=160)  # logs and CI: keep table columns readable
     log_dir = Path(tempfile.gettempdir())
+
+    def report(progress: Progress, bootstrap: str) -> None:
+        print_summary(progress.tally, console, f"{engine.policy.id}: {count} events decided")
+        console.print(
+            f"end to end: {progress.rate():,.0f} events/s; produce->decision latency "
+            f"p50 {progress.percentile(0.5):.0f} ms, p99 {progress.percentile(0.99):.0f} ms"
+        )
+        if keep:
+            # Plain echo: the command must stay on one line to be copied.
+            click.echo(
+                f"\nThe broker keeps running on {bootstrap}. Replay its topic into an audit "
+                "report from another terminal:\n"
+                f"  auditor replay --policy {policy} --topic lineage.events "
+                f"--bootstrap-servers {bootstrap} --live-decisions auditor.decisions "
+                "--out audit-report\nCtrl-C (or SIGTERM) stops the broker and the worker."
+            )
+            while True:
+                time.sleep(3600)
+
     try:
         progress = interrupt_safely(
-            lambda: run_demo(pack, policy, count, rate, interactive, console, timeout_s, log_dir)
+            lambda: run_demo(
+                pack, policy, count, rate, interactive, console, timeout_s, log_dir, after=report
+            )
         )
     except (RuntimeError, TimeoutError) as exc:
         console.print(
@@ -65,10 +99,5 @@ def demo(pack: str, count: int, rate: float, live: bool | None, timeout_s: float
         )
         sys.exit(1)
     if progress is None:
-        console.print("interrupted: broker and worker stopped")
-        sys.exit(130)
-    print_summary(progress.tally, console, f"{engine.policy.id}: {count} events decided")
-    console.print(
-        f"end to end: {progress.rate():,.0f} events/s; produce->decision latency "
-        f"p50 {progress.percentile(0.5):.0f} ms, p99 {progress.percentile(0.99):.0f} ms"
-    )
+        console.print("stopped: broker and worker are down")
+        sys.exit(0 if keep else 130)
