@@ -166,7 +166,9 @@ def create_app(
                     if observe is not None:
                         observe(decision, reason, source)
             decided_at = time.time()
-            if memory is not None:  # the memory's changelog first: state before offsets
+            # The memory's changelog first: state before offsets. (Faust's test context runs
+            # agents without a started producer: nothing to flush there.)
+            if memory is not None and app.producer.started:
                 await app.producer.flush()
             # Only after this may take_events ack these events (when the loop asks for the
             # next batch): their outputs are on the broker.
