@@ -113,6 +113,7 @@ def _start_worker(bootstrap: str, policy: Path, log: Path) -> subprocess.Popen[b
         "AUDITOR_HEARTBEAT_INTERVAL_S": "1",
         "AUDITOR_BATCH_WITHIN_S": "0.01",
         "AUDITOR_FETCH_MAX_WAIT_MS": "50",
+        "AUDITOR_CHANGELOG_BATCH_BYTES": "1",
         "AUDITOR_LOG_LEVEL": "warning",
     }
     with log.open("wb") as out:

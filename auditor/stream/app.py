@@ -109,6 +109,8 @@ def create_app(
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_commit_interval=settings.commit_interval_s,
         stream_buffer_maxsize=max(4096, settings.batch_max * 2),
+        # Faust's own producer writes the memory's changelog (docs/stateful-rules.md).
+        producer_max_batch_size=settings.changelog_batch_bytes,
         logging_config=None,
     )
     if settings.fetch_max_wait_ms is not None:

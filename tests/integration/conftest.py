@@ -86,6 +86,7 @@ class Cluster:
             "AUDITOR_HEARTBEAT_INTERVAL_S": "1",
             "AUDITOR_COMMIT_INTERVAL_S": "0.5",
             "AUDITOR_FETCH_MAX_WAIT_MS": "50",
+            "AUDITOR_CHANGELOG_BATCH_BYTES": "1",
             "AUDITOR_METRICS_PORT": "0",  # a free port each: tests run workers side by side
             "AUDITOR_LOG_LEVEL": "info",
             **(extra_env or {}),
