@@ -16,12 +16,14 @@ from confluent_kafka.admin import AdminClient
 
 from auditor.cli.emit_cmd import emit as emit_command
 from auditor.emit import (
+    BATCH_CONTENT_TYPE,
     DeliveryError,
     DeliveryReport,
     Emitter,
     InvalidEventError,
     default_key,
 )
+from tests.integration.conftest import Cluster
 
 pytestmark = pytest.mark.integration
 
@@ -185,6 +187,80 @@ def test_close_reports_and_drops_what_is_still_undelivered() -> None:
         emitter.close(0.5)
     assert info.value.undelivered == ["stuck-1"]
     assert emitter.pending == 0
+
+
+# -- batch records ------------------------------------------------------------------------
+
+
+def lines_of(msg: Message) -> list[Any]:
+    return [orjson.loads(line) for line in (msg.value() or b"").split(b"\n")]
+
+
+def test_batch_records_carry_each_tenants_events_in_order(
+    kafka_bootstrap: str, topic_factory: TopicFactory
+) -> None:
+    topic = topic_factory(partitions=4)
+    events = [event(f"b{t}-{i}", tenant={"id": f"tenant-{t}"}) for i in range(25) for t in range(3)]
+    reports: list[DeliveryReport] = []
+    with Emitter(kafka_bootstrap, topic, batch_events=10, on_delivery=reports.append) as emitter:
+        assert emitter.emit_many(events) == 75
+    assert emitter.delivered == 75
+    assert sorted(r.event_id or "" for r in reports) == sorted(e["event_id"] for e in events)
+    assert all(r.error is None and r.batch_index is not None for r in reports)
+
+    got = read_back(kafka_bootstrap, topic, 9)  # 25 events per tenant: 10 + 10 + 5
+    assert all(dict(m.headers() or [])["content-type"] == BATCH_CONTENT_TYPE for m in got)
+    for t in range(3):
+        mine = sorted((m for m in got if m.key() == f"tenant-{t}".encode()),
+                      key=lambda m: m.offset() or 0)
+        assert len({m.partition() for m in mine}) == 1
+        assert [len(lines_of(m)) for m in mine] == [10, 10, 5]
+        assert [line for m in mine for line in lines_of(m)] == [
+            e for e in events if e["tenant"]["id"] == f"tenant-{t}"
+        ]
+
+
+def test_emit_command_batch_option_sends_batch_records(
+    kafka_bootstrap: str, topic_factory: TopicFactory, tmp_path: Path
+) -> None:
+    topic = topic_factory()
+    path = write_jsonl(
+        tmp_path / "batch.jsonl",
+        [orjson.dumps(event(f"k{i}", tenant={"id": "acme"})).decode() for i in range(7)],
+    )
+    result = CliRunner().invoke(
+        emit_command, [str(path), "-b", kafka_bootstrap, "-t", topic, "--batch", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "sent 7 event(s)" in result.stdout
+    got = read_back(kafka_bootstrap, topic, 2)
+    assert [[e["event_id"] for e in lines_of(m)] for m in got] == [
+        [f"k{i}" for i in range(5)],
+        ["k5", "k6"],
+    ]
+    assert CliRunner().invoke(emit_command, [str(path), "--batch", "0"]).exit_code == 2
+
+
+def test_the_worker_decides_every_event_of_a_batch_record(cluster: Cluster) -> None:
+    topics = cluster.topics(partitions=2)
+    cluster.start_worker(topics)
+    events = [event(f"w{i}", tenant={"id": f"tenant-{i % 2}"}) for i in range(30)]
+    events.insert(7, {"event_id": "w-broken", "operation": "store"})  # invalid, in a batch
+    with Emitter(cluster.bootstrap, topics.input, validate=False, batch_events=8) as emitter:
+        emitter.emit_many(events)
+    decisions = cluster.read(topics.decisions, until=lambda r: len(r) >= len(events))
+    by_id = {orjson.loads(m.value() or b"")["event_id"]: m for m in decisions}
+    assert set(by_id) == {e["event_id"] for e in events}
+    assert orjson.loads(by_id["w-broken"].value() or b"")["verdict"] == "invalid"
+    assert all("auditor.batch.index" in dict(m.headers() or []) for m in decisions)
+    for t in range(2):  # decisions keyed by tenant, in the order emitted
+        mine = sorted((m for m in decisions if m.key() == f"tenant-{t}".encode()),
+                      key=lambda m: m.offset() or 0)
+        assert [orjson.loads(m.value() or b"")["event_id"] for m in mine] == [
+            f"w{i}" for i in range(30) if i % 2 == t
+        ]
+    dead = cluster.read(topics.dead_letter, until=lambda r: len(r) >= 1)
+    assert dead[0].value() == orjson.dumps(events[7])
 
 
 # -- command line ------------------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""What a run is given (Options) and what it keeps while it runs (Run)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.kafka_io import FETCH_WAIT_MS
+from bench.measure import Rate
+from bench.procs import Children
+from bench.traffic import Traffic
+
+PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch", "f")
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
+# The embedded broker needs short group timings and a short fetch wait
+# (docs/kafka-brokers.md); harmless on Apache Kafka.
+BROKER_ENV = {
+    "AUDITOR_SESSION_TIMEOUT_S": "6",
+    "AUDITOR_HEARTBEAT_INTERVAL_S": "1",
+    "AUDITOR_FETCH_MAX_WAIT_MS": str(FETCH_WAIT_MS),
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    events: int = 200_000
+    packs: tuple[str, ...] = ()
+    seed: int = 7
+    skip: frozenset[str] = frozenset()
+    batch_events: int = 100
+    rate: float = 5000.0
+    latency_seconds: float = 10.0
+    bootstrap: str | None = None
+    partitions: int = 4
+    results: Path = Path("bench/results")
+    out: Path | None = None
+    phase_timeout: float = 600.0
+    profile: bool = False
+    worker_env: tuple[tuple[str, str], ...] = ()
+
+    def wants(self, *phases: str) -> bool:
+        """True if any of ``phases`` is to run."""
+        return any(p not in self.skip for p in phases)
+
+
+@dataclass
+class Run:
+    """State of one run: where it writes, its children, what it measured."""
+
+    options: Options
+    traffic: Traffic
+    children: Children
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    bootstrap: str = ""
+    rates: dict[str, Rate | None] = field(default_factory=dict)
+    rss_kib: dict[str, int | None] = field(default_factory=dict)
+    latency: dict[str, Any] | None = None
+    preload: dict[str, Rate] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    def say(self, text: str) -> None:
+        print(text, flush=True)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.options.results / f"run-{self.tag}"
+
+    def topic(self, role: str, pack: str) -> str:
+        return f"bench.{self.tag}.{role}.{pack}"
+
+    def events_of(self, pack: str) -> int:
+        return self.traffic.per_pack()[pack]

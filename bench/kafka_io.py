@@ -1,0 +1,167 @@
+"""Kafka side of the benchmark: loading input topics, row (c), and reading decision topics."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from auditor.emit import BATCH_CONTENT_TYPE, Emitter
+from auditor.events.keys import partition_key
+
+DEADLINE_PREFIX = b'{"event_id":"deadline:'
+SOURCE_TIMESTAMP = "auditor.source.timestamp"
+# The embedded broker holds a fetch for the full wait (docs/kafka-brokers.md).
+FETCH_WAIT_MS = 50
+
+
+class PhaseError(RuntimeError):
+    """A phase could not finish: a process died or the expected records never came."""
+
+
+def preload(bootstrap: str, topic: str, lines: list[bytes], batch_events: int = 1) -> float:
+    """Produce ``lines`` to ``topic`` with the emitter (keyed by tenant); seconds it took."""
+    start = time.perf_counter()
+    with Emitter(bootstrap, topic, validate=False, batch_events=batch_events) as emitter:
+        for raw in lines:
+            event = orjson.loads(raw)
+            emitter.emit_raw(raw, key=partition_key(event), event_id=event.get("event_id"))
+    return time.perf_counter() - start
+
+
+def _assigned_consumer(bootstrap: str, topic: str) -> Consumer:
+    """A consumer assigned every partition of ``topic`` from the start (no group join)."""
+    meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
+    partitions = sorted(meta.topics[topic].partitions)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-reader-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": FETCH_WAIT_MS,
+        }
+    )
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    return consumer
+
+
+def consume_decode(bootstrap: str, topic: str, events: int, timeout: float) -> tuple[int, float]:
+    """(c) read ``topic`` and decode every event (every line of a batch record).
+
+    Returns (events decoded, seconds from the first record to the last).
+    """
+    consumer = _assigned_consumer(bootstrap, topic)
+    loads = orjson.loads
+    seen = 0
+    first = last = 0.0
+    deadline = time.monotonic() + timeout
+    try:
+        while seen < events:
+            if time.monotonic() > deadline:
+                raise PhaseError(f"raw consumer read {seen} of {events} events from {topic}")
+            for msg in consumer.consume(10_000, 0.5):
+                if msg.error() is not None:
+                    continue
+                if not seen:
+                    first = time.perf_counter()
+                value = msg.value() or b""
+                headers = msg.headers()
+                if headers and ("content-type", BATCH_CONTENT_TYPE) in headers:
+                    for line in value.split(b"\n"):
+                        loads(line)
+                        seen += 1
+                else:
+                    loads(value)
+                    seen += 1
+            last = time.perf_counter()
+    finally:
+        consumer.close()
+    return seen, last - first
+
+
+@dataclass
+class Drained:
+    """What a decision topic held: decisions, deadline decisions, and their timing."""
+
+    decisions: int = 0
+    deadlines: int = 0
+    first_ms: int | None = None
+    last_ms: int | None = None
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        if self.first_ms is None or self.last_ms is None:
+            return 0.0
+        # Record timestamps have millisecond resolution: never divide by zero.
+        return max(self.last_ms - self.first_ms, 1) / 1000.0
+
+
+class DecisionReader:
+    """Reads a decision topic from its start; counts event decisions apart from deadlines.
+
+    A record's own timestamp is when the worker produced it; with ``latency`` the header
+    ``auditor.source.timestamp`` (the input record's timestamp) gives produce→decision.
+    """
+
+    def __init__(self, bootstrap: str, topic: str, *, latency: bool = False) -> None:
+        self.consumer = _assigned_consumer(bootstrap, topic)
+        self.latency = latency
+        self.result = Drained()
+
+    def poll(self, timeout: float) -> None:
+        out = self.result
+        for msg in self.consumer.consume(10_000, timeout):
+            if msg.error() is not None:
+                continue
+            if (msg.value() or b"").startswith(DEADLINE_PREFIX):
+                out.deadlines += 1
+                continue
+            out.decisions += 1
+            stamp = msg.timestamp()[1]
+            if out.first_ms is None or stamp < out.first_ms:
+                out.first_ms = stamp
+            if out.last_ms is None or stamp > out.last_ms:
+                out.last_ms = stamp
+            if self.latency:
+                self._latency(msg, stamp)
+
+    def _latency(self, msg: Message, stamp: int) -> None:
+        headers = msg.headers() or []
+        pairs = headers.items() if isinstance(headers, dict) else headers
+        for name, value in pairs:
+            if name == SOURCE_TIMESTAMP and value:
+                self.result.latencies_ms.append(float(stamp - int(value)))
+                return
+
+    def until(
+        self,
+        decisions: int,
+        timeout: float,
+        proc: subprocess.Popen[bytes] | None = None,
+        describe: Callable[[], str] = str,
+    ) -> Drained:
+        """Read until ``decisions`` event decisions came; PhaseError if the process dies."""
+        deadline = time.monotonic() + timeout
+        while self.result.decisions < decisions:
+            if proc is not None and proc.poll() is not None:
+                raise PhaseError(
+                    f"process exited with status {proc.returncode} after "
+                    f"{self.result.decisions} of {decisions} decisions; {describe()}"
+                )
+            if time.monotonic() > deadline:
+                raise PhaseError(
+                    f"{self.result.decisions} of {decisions} decisions within {timeout:g} s; "
+                    f"{describe()}"
+                )
+            self.poll(0.5)
+        return self.result
+
+    def close(self) -> None:
+        self.consumer.close()

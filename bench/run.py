@@ -1,0 +1,116 @@
+"""The benchmark run: every phase on one traffic file and one broker, in order."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from auditor.broker import EmbeddedBroker, ensure_topics, wait_for_broker
+from bench import inprocess, kafka_io, latency, profiles, workers
+from bench.context import Options, Run
+from bench.measure import Rate
+from bench.procs import Children
+from bench.results import results
+from bench.traffic import build
+
+
+def execute(options: Options) -> dict[str, Any]:
+    """Run every phase not skipped; returns the results document."""
+    options.results.mkdir(parents=True, exist_ok=True)
+    path = options.results / f"traffic-{options.events}-seed{options.seed}.jsonl"
+    started = time.perf_counter()
+    traffic = build(path, options.packs, options.events, options.seed)
+    run = Run(options, traffic, Children(Path()))
+    run.children.log_dir = run.work_dir
+    run.say(f"traffic: {len(traffic.lines):,} events {traffic.per_pack()} -> {path} "
+            f"({time.perf_counter() - started:.1f} s)")
+    _in_process(run)
+    if options.wants("c", "c_batch", "d", "e", "e_batch", "f"):
+        with _broker(run) as bootstrap:
+            run.bootstrap = bootstrap
+            try:
+                _on_kafka(run)
+            finally:
+                run.children.stop_all()
+    return results(run)
+
+
+@contextlib.contextmanager
+def _broker(run: Run) -> Iterator[str]:
+    if run.options.bootstrap:
+        wait_for_broker(run.options.bootstrap, timeout=30)
+        run.say(f"broker: {run.options.bootstrap} (external)")
+        yield run.options.bootstrap
+        return
+    with EmbeddedBroker() as broker:
+        run.say(f"broker: embedded Tansu on {broker.bootstrap} (pid {broker.pid})")
+        yield broker.bootstrap
+
+
+def _in_process(run: Run) -> None:
+    """(a), (b) and (b2), and with --profile a cProfile run of (b)."""
+    skip, traffic = run.options.skip, run.traffic
+    for name, measure in (
+        ("a", inprocess.decode_only),
+        ("b", inprocess.decode_classify),
+        ("b2", inprocess.pipeline_in_process),
+    ):
+        if name in skip:
+            run.rates[name] = None
+            continue
+        run.rates[name] = rate = measure(traffic)
+        run.say(f"({name}) {rate.per_s:,.0f} events/s in process")
+    if run.options.profile and "b" not in skip:
+        out = run.work_dir / "profile-b.txt"
+        inprocess.decode_classify(traffic, profile=out)
+        run.profile["b"] = profiles.summarise_cprofile(out)
+        run.say(f"profile of (b): {out}")
+
+
+def _on_kafka(run: Run) -> None:
+    """Load the input topics, then (c), (d), (e), (f) and the worker's profile."""
+    options, packs = run.options, run.traffic.packs
+    ones = {p: run.topic("in", p) for p in packs}
+    batched = {p: run.topic("inb", p) for p in packs}
+    need_ones = options.wants("c", "d", "e")
+    need_batched = options.wants("c_batch", "e_batch")
+    ensure_topics(run.bootstrap, {
+        **(dict.fromkeys(ones.values(), options.partitions) if need_ones else {}),
+        **(dict.fromkeys(batched.values(), options.partitions) if need_batched else {}),
+    })
+    for pack in packs:
+        lines = run.traffic.lines_of(pack)
+        if need_ones:
+            seconds = kafka_io.preload(run.bootstrap, ones[pack], lines)
+            run.preload.setdefault("records", Rate()).add(pack, len(lines), seconds)
+        if need_batched:
+            seconds = kafka_io.preload(run.bootstrap, batched[pack], lines, options.batch_events)
+            run.preload.setdefault("batch_records", Rate()).add(pack, len(lines), seconds)
+    for kind, rate in run.preload.items():
+        run.say(f"preloaded ({kind}): {rate.events:,} events at {rate.per_s:,.0f} events/s")
+
+    for name, topics in (("c", ones), ("c_batch", batched)):
+        _raw_consume(run, name, topics)
+    workers.naive(run, ones)
+    for name, topics in (("e", ones), ("e_batch", batched)):
+        workers.throughput(run, name, topics)
+    latency.measure(run)
+    if options.profile:
+        workers.profile(run, ones, batched)
+
+
+def _raw_consume(run: Run, name: str, topics: dict[str, str]) -> None:
+    if name in run.options.skip:
+        run.rates[name] = None
+        return
+    rate = Rate()
+    for pack in run.traffic.packs:
+        count, seconds = kafka_io.consume_decode(
+            run.bootstrap, topics[pack], run.events_of(pack), run.options.phase_timeout
+        )
+        rate.add(pack, count, seconds)
+    run.rates[name] = rate
+    run.say(f"({name}) {rate.per_s:,.0f} events/s raw consume + decode")

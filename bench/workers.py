@@ -1,0 +1,212 @@
+"""Rows (d) and (e): the naive agent and the auditor worker as processes, read to the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from confluent_kafka import ConsumerGroupState, KafkaException
+from confluent_kafka.admin import AdminClient
+
+from auditor.broker import ensure_topics
+from bench.context import BROKER_ENV, POLICIES, Run
+from bench.kafka_io import DecisionReader, Drained, PhaseError
+from bench.measure import Rate
+from bench.procs import Child, peak_rss_kib
+from bench.profiled_worker import START, STOP
+
+
+@dataclass
+class Drain:
+    """One process's run over a pack: its decisions, when its group formed, what it used."""
+
+    drained: Drained
+    joined_at: float | None  # epoch seconds when its consumer group became stable
+    rss_kib: int | None
+    cpu_seconds: float  # from the group join to the last decision
+
+    @property
+    def seconds(self) -> float:
+        """From the group join to the last decision (first decision, if the join was missed).
+
+        Not from the first decision: a worker delivers a whole agent batch at once (up to
+        AUDITOR_BATCH_MAX records, 100,000 events with batch records of 100), so the first
+        decision can come after most of the work is done.
+        """
+        last = self.drained.last_ms
+        if self.joined_at is None or last is None:
+            return self.drained.seconds
+        return max(last / 1000 - self.joined_at, 0.001)
+
+
+def worker_env(run: Run, pack: str, input_topic: str, role: str) -> tuple[dict[str, str], str]:
+    """The worker's environment for one pack (fresh output topics); and its decisions topic."""
+    names = {k: run.topic(f"{role}-{k}", pack) for k in ("dec", "find", "dlq")}
+    ensure_topics(run.bootstrap, dict.fromkeys(names.values(), run.options.partitions))
+    env = {
+        "AUDITOR_BOOTSTRAP_SERVERS": run.bootstrap,
+        "AUDITOR_POLICY": str(POLICIES / f"{pack}.yaml"),
+        "AUDITOR_INPUT_TOPICS": json.dumps([input_topic]),
+        "AUDITOR_DECISIONS_TOPIC": names["dec"],
+        "AUDITOR_FINDINGS_TOPIC": names["find"],
+        "AUDITOR_DEAD_LETTER_TOPIC": names["dlq"],
+        "AUDITOR_GROUP_ID": f"bench-{run.tag}-{role}-{pack}",
+        "AUDITOR_WORKER_ID": f"bench-{role}-{pack}",
+        "AUDITOR_DATA_DIR": str(run.work_dir.resolve() / "data"),
+        "AUDITOR_PARTITIONS": str(run.options.partitions),
+        "AUDITOR_LOG_LEVEL": "warning",
+        **BROKER_ENV,
+        **dict(run.options.worker_env),
+    }
+    return env, names["dec"]
+
+
+def naive(run: Run, inputs: dict[str, str]) -> None:
+    """(d) the naive Faust agent (``bench.naive_agent``), one process per pack in turn."""
+    if "d" in run.options.skip:
+        run.rates["d"] = None
+        run.rss_kib["d"] = None
+        return
+    rate = Rate()
+    peak: list[int] = []
+    for pack in run.traffic.packs:
+        output = run.topic("naive", pack)
+        group = f"bench-naive-{run.tag}-{pack}"
+        ensure_topics(run.bootstrap, {output: run.options.partitions})
+        child = run.children.python(f"naive-{pack}", "bench.naive_agent", [
+            "--bootstrap", run.bootstrap, "--input", inputs[pack], "--output", output,
+            "--policy", str(POLICIES / f"{pack}.yaml"), "--group", group,
+        ], {})
+        drain = _drain(run, child, output, run.events_of(pack), group)
+        rate.add(pack, drain.drained.decisions, drain.seconds,
+                 first_to_last_s=drain.drained.seconds)
+        if drain.rss_kib is not None:
+            peak.append(drain.rss_kib)
+    run.rates["d"] = rate
+    run.rss_kib["d"] = max(peak) if peak else None
+    run.say(f"(d) {rate.per_s:,.0f} events/s naive Faust agent")
+
+
+def throughput(run: Run, name: str, inputs: dict[str, str]) -> None:
+    """(e) or (e_batch): ``auditor worker`` on the pre-loaded input, one pack at a time."""
+    if name in run.options.skip:
+        run.rates[name] = None
+        run.rss_kib[name] = None
+        return
+    rate = Rate()
+    peak: list[int] = []
+    deadlines = 0
+    cpu = 0.0
+    for pack in run.traffic.packs:
+        env, decisions = worker_env(run, pack, inputs[pack], name.replace("_", ""))
+        child = run.children.python(f"{name}-{pack}", "auditor", ["worker"], env)
+        drain = _drain(run, child, decisions, run.events_of(pack), env["AUDITOR_GROUP_ID"])
+        rate.add(pack, drain.drained.decisions, drain.seconds,
+                 first_to_last_s=drain.drained.seconds)
+        deadlines += drain.drained.deadlines
+        cpu += drain.cpu_seconds
+        if drain.rss_kib is not None:
+            peak.append(drain.rss_kib)
+    rate.extra["deadline_decisions"] = deadlines
+    # CPU the workers used from their group join to their last decision, over that time.
+    rate.extra["worker_cpu_share"] = round(cpu / rate.seconds, 3) if rate.seconds else None
+    run.rates[name] = rate
+    run.rss_kib[name] = max(peak) if peak else None
+    run.say(f"({name}) {rate.per_s:,.0f} events/s auditor worker "
+            f"(peak RSS {round(max(peak) / 1024) if peak else '?'} MiB)")
+
+
+def profile(run: Run, ones: dict[str, str], batched: dict[str, str]) -> None:
+    """(e) once more for the first pack under pyinstrument: where the worker's time goes.
+
+    The profile covers the group join to the last decision (see ``bench.profiled_worker``).
+    """
+    pack = run.traffic.packs[0]
+    for name, topics in (("e", ones), ("e_batch", batched)):
+        if name in run.options.skip:
+            continue
+        out = run.work_dir / f"profile-{name}-{pack}.json"
+        env, decisions = worker_env(run, pack, topics[pack], f"p{name.replace('_', '')}")
+        env["BENCH_PROFILE_OUT"] = str(out.resolve())
+        child = run.children.python(f"profile-{name}-{pack}", "bench.profiled_worker", [], env)
+        drain = _drain(run, child, decisions, run.events_of(pack), env["AUDITOR_GROUP_ID"], out)
+        run.profile[name] = {
+            "pack": pack,
+            "file": str(out.with_suffix(".txt")),
+            "events_per_s_under_profiler": round(drain.drained.decisions / drain.seconds, 1),
+            "worker_cpu_share": round(drain.cpu_seconds / drain.seconds, 3),
+            **orjson.loads(out.read_bytes()),
+        }
+        run.say(f"profile of ({name}) {pack}: {out.with_suffix('.txt')}")
+
+
+def _drain(run: Run, child: Child, topic: str, events: int, group: str,
+           profile_to: Path | None = None) -> Drain:
+    """Read ``events`` decisions of ``child`` from ``topic``; then its peak RSS, and stop it.
+
+    Watches ``group`` until it is stable: from then on the child is consuming. With
+    ``profile_to``, the child is the profiled worker: its profiler runs from then to the
+    last decision.
+    """
+    reader = DecisionReader(run.bootstrap, topic)
+    admin = AdminClient({"bootstrap.servers": run.bootstrap})
+    pid = child.proc.pid
+    joined_at: float | None = None
+    cpu_first = 0.0
+    try:
+        deadline = time.monotonic() + run.options.phase_timeout
+        while reader.result.decisions < events:
+            if child.proc.poll() is not None:
+                raise PhaseError(f"{child.name} exited with status {child.proc.returncode} "
+                                 f"after {reader.result.decisions} of {events} decisions; "
+                                 f"{child.describe()}")
+            if time.monotonic() > deadline:
+                raise PhaseError(f"{child.name}: {reader.result.decisions} of {events} "
+                                 f"decisions in {run.options.phase_timeout:g} s; log {child.log}")
+            if joined_at is None and not reader.result.decisions:
+                if _group_stable(admin, group):
+                    joined_at = time.time()
+                    cpu_first = _cpu_seconds(pid)
+                    if profile_to is not None:
+                        os.kill(pid, START)
+                reader.poll(0.05)
+            else:
+                reader.poll(0.2)
+        cpu_last = _cpu_seconds(pid)
+        rss = peak_rss_kib(pid)
+        if profile_to is not None:
+            os.kill(pid, STOP)
+            _wait_for_file(profile_to, child)
+    finally:
+        reader.close()
+        run.children.stop(child)
+    return Drain(reader.result, joined_at, rss, max(0.0, cpu_last - cpu_first))
+
+
+def _group_stable(admin: AdminClient, group: str) -> bool:
+    try:
+        description = admin.describe_consumer_groups([group])[group].result(timeout=5)
+    except KafkaException:
+        return False
+    return bool(description.state == ConsumerGroupState.STABLE)
+
+
+def _wait_for_file(path: Path, child: Child, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.is_file():
+        if child.proc.poll() is not None or time.monotonic() > deadline:
+            raise PhaseError(f"no profile written to {path}; {child.describe()}")
+        time.sleep(0.1)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 when unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
