@@ -33,7 +33,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option("--events", type=click.IntRange(min=1), default=200_000, show_default=True,
               help="Events of generated traffic (an equal share per pack).")
 @click.option("--packs", default=",".join(DEFAULT_PACKS), show_default=True,
-              help="Seed packs in the mix (comma-separated; packs that do not load are left out).")
+              help="Seed packs in the mix (comma-separated; a pack without traffic module or "
+              "policy is left out).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Traffic seed.")
 @click.option("--skip", default="", metavar="PHASES",
               help=f"Phases to skip, comma-separated, of: {', '.join(PHASES)}.")
@@ -81,7 +82,7 @@ def main(events: int, packs: str, seed: int, skip: str, batch_events: int, rate:
         raise click.BadParameter(f"none of {', '.join(asked)} loads", param_hint="'--packs'")
     left_out = [p for p in asked if p not in usable]
     if left_out:
-        click.echo(f"left out (no traffic module): {', '.join(left_out)}", err=True)
+        click.echo(f"left out (no traffic module or policy): {', '.join(left_out)}", err=True)
     if events < len(usable):
         raise click.BadParameter(f"at least one event per pack ({len(usable)})",
                                  param_hint="'--events'")

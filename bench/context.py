@@ -10,10 +10,11 @@ from typing import Any
 from bench.kafka_io import FETCH_WAIT_MS
 from bench.measure import Rate
 from bench.procs import Children
-from bench.traffic import Traffic
+from bench.traffic import POLICIES, Traffic
+
+__all__ = ["BROKER_ENV", "PHASES", "POLICIES", "Options", "Run"]
 
 PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch", "f")
-POLICIES = Path(__file__).resolve().parents[1] / "policies"
 # The embedded broker needs short group timings and a short fetch wait
 # (docs/kafka-brokers.md); harmless on Apache Kafka.
 BROKER_ENV = {

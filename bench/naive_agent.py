@@ -17,7 +17,7 @@ from auditor.engine import Engine
 from auditor.events.keys import partition_key
 from auditor.inputs import decode
 from auditor.policy import load_policy
-from auditor.stream.driver import consumer_with_fetch_wait
+from bench.faust_fetch import consumer_with_fetch_wait
 
 
 def make_app(args: argparse.Namespace) -> faust.App:

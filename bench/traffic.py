@@ -12,9 +12,9 @@ import orjson
 
 from auditor.traffic import PACKS, generate, load_pack
 
-# 24calldesk, natterbox and nubitalk have traffic modules; a pack added later joins the
-# default mix as soon as it loads.
-DEFAULT_PACKS = tuple(p for p in PACKS if p != "clevercall")
+# Every seed pack; those without a traffic module or a policy yet are left out at run time.
+DEFAULT_PACKS = PACKS
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
 
 @dataclass(frozen=True)
@@ -37,14 +37,15 @@ class Traffic:
 
 
 def loadable_packs(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The packs among ``names`` whose traffic module loads (others are skipped)."""
+    """The packs among ``names`` with a traffic module and a policy (others are skipped)."""
     out = []
     for name in names:
         try:
             load_pack(name)
         except (KeyError, ImportError):
             continue
-        out.append(name)
+        if (POLICIES / f"{name}.yaml").is_file():
+            out.append(name)
     return tuple(out)
 
 

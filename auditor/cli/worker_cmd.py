@@ -15,7 +15,9 @@ from auditor.broker import BrokerError, ensure_topics, wait_for_broker
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
+from auditor.stream.memory import changelog_topic
 from auditor.stream.settings import Settings
+from auditor.stream.source import partitions_of
 
 
 def settings_or_exit(**overrides: Any) -> Settings:
@@ -30,8 +32,12 @@ def settings_or_exit(**overrides: Any) -> Settings:
         sys.exit(2)
 
 
-def prepare_topics(settings: Settings) -> None:
-    """Wait for the cluster and create the worker's topics; exit 1 with a clear message."""
+def prepare_topics(settings: Settings, *, memory: bool = False) -> None:
+    """Wait for the cluster and create the worker's topics; exit 1 with a clear message.
+
+    With ``memory``, also the memory's compacted changelog topic, with as many partitions
+    as the input topics (its partition N holds input partition N's memory).
+    """
     config = settings.kafka_client_config()
     try:
         wait_for_broker(settings.bootstrap_servers, timeout=30, client_config=config)
@@ -40,9 +46,23 @@ def prepare_topics(settings: Settings) -> None:
                      settings.dead_letter_topic]
             ensure_topics(settings.bootstrap_servers, dict.fromkeys(names, settings.partitions),
                           replication=settings.replication, client_config=config)
+            if memory:
+                count = input_partitions(settings, config)
+                ensure_topics(settings.bootstrap_servers,
+                              {changelog_topic(settings.group_id): count},
+                              replication=settings.replication, client_config=config,
+                              config={"cleanup.policy": "compact"})
     except BrokerError as exc:
         click.echo(f"error: Kafka at {settings.bootstrap_servers}: {exc}", err=True)
         sys.exit(1)
+
+
+def input_partitions(settings: Settings, config: dict[str, Any]) -> int:
+    """The largest partition count among the input topics (they may exist already)."""
+    from confluent_kafka.admin import AdminClient
+
+    metadata = AdminClient(config).list_topics(timeout=30).topics
+    return partitions_of(metadata, settings.input_topics) if metadata else settings.partitions
 
 
 def load_engine_or_alert(settings: Settings) -> Engine:
@@ -91,7 +111,7 @@ def run_worker(settings: Settings) -> None:
         # Auditing matters more than its metrics: go on; Prometheus sees this target down.
         click.echo(f"warning: auditor worker {settings.worker_id}: no /metrics: {exc}",
                    err=True)
-    prepare_topics(settings)
+    prepare_topics(settings, memory=engine.memory is not None)
     metrics = telemetry.metrics
     app = create_app(settings, engine, observe=metrics.observe,
                      on_delivered=metrics.delivered, report_lag=metrics.set_consumer_lag)

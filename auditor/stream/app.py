@@ -1,78 +1,156 @@
-"""The Faust app factory: one agent that decides batches of lineage records."""
+"""The Faust app factory: the worker's service that decides batches of lineage records.
+
+Faust runs the worker (its service tree, signals, timers, crash handling); the records
+come from a confluent-kafka consumer in batches (auditor.stream.source, where the reason
+is measured) rather than from Faust's own stream, and the outputs go out through
+confluent-kafka (auditor.stream.sink). Faust's own Kafka clients are not started.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
-from collections.abc import Callable, Collection
-from typing import Any, cast
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import faust
+import mode
+from faust.app.base import BootStrategy
 
-from auditor.engine import Decision, Engine
-from auditor.stream.driver import consumer_with_fetch_wait
-from auditor.stream.pipeline import Pipeline, Source, normalise_headers
+from auditor.engine import Engine
+from auditor.stream.batches import BatchAbandoned, Decider, Delivered, Observer
+from auditor.stream.changelog import read_partition
+from auditor.stream.memory import PartitionMemory, changelog_topic
+from auditor.stream.pipeline import Pipeline
 from auditor.stream.settings import Settings
-from auditor.stream.sink import DeliveryFailed, KafkaSink, Sink
-from auditor.stream.state import TableStore, memory_table
+from auditor.stream.sink import KafkaSink, Sink
+from auditor.stream.source import KafkaSource, Rebalance, Record, SourceError
 
 log = logging.getLogger("auditor.worker")
-DELIVERY_ATTEMPTS = 3
 
-# Called with every decision and its invalid-input reason (metrics hook, see create_app).
-Observer = Callable[[Decision, "str | None", Source], None]
-# Called once per batch when its outputs are acknowledged: (input records, when the first
-# was consumed on the monotonic clock, when the batch was decided on the wall clock).
-Delivered = Callable[[int, float, float], None]
 # Called every settings.consumer_lag_interval_s with each assigned input partition's lag.
 LagReport = Callable[[dict[tuple[str, int], int]], None]
-LAG_QUERY_TIMEOUT_S = 2.0
+
+__all__ = ["Delivered", "LagReport", "Observer", "Source", "WorkerApp", "create_app"]
 
 
-def _credentials(settings: Settings) -> Any:
-    if settings.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
-        context = None
-        if settings.security_protocol == "SASL_SSL":
-            context = ssl.create_default_context(
-                cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
-            )
-        return faust.SASLCredentials(
-            username=settings.sasl_username,
-            password=settings.sasl_password.get_secret_value() if settings.sasl_password else None,
-            mechanism=settings.sasl_mechanism or "PLAIN",
-            ssl_context=context,
+class Source(Protocol):
+    """What the worker needs of its input (KafkaSource; a list in stream tests)."""
+
+    def take(self, max_records: int, within_s: float) -> list[Record]: ...
+    def done(self, records: list[Record]) -> None: ...
+    def lag(self) -> dict[tuple[str, int], int]: ...
+    def close(self) -> None: ...
+
+
+# Builds the source once the worker starts, given its rebalance callbacks.
+SourceFactory = Callable[[Rebalance, Rebalance], Source]
+
+
+class _NoFaustKafka(BootStrategy):
+    """Start no Faust Kafka client, table or web server: only sensors and our services."""
+
+    enable_kafka = False
+    enable_web = False
+
+
+class WorkerApp(faust.App):
+    """The worker's Faust app; ``decide_service`` is its batch loop."""
+
+    BootStrategy = _NoFaustKafka
+    decide_service: DecideService
+
+    async def on_start(self) -> None:
+        # Faust's on_start builds its consumer (a thread with a private event loop) only to
+        # hang the topic conductor under it in the service graph; with no Faust Kafka
+        # client started there is nothing to hang, and that loop would never be closed.
+        self.finalize()
+
+
+class DecideService(mode.Service):
+    """Takes batches from the source, decides them, delivers, then marks them done."""
+
+    def __init__(self, decider: Decider, make_source: SourceFactory, settings: Settings,
+                 app: WorkerApp, **kwargs: Any) -> None:
+        self.decider = decider
+        self.make_source = make_source
+        self.settings = settings
+        self.app = app
+        self.source: Source | None = None
+        self._stopping = False
+        self._loop_task: asyncio.Future[None] | None = None
+        # Every consumer call runs on this one thread (librdkafka's rebalance callbacks
+        # run inside take(), so they never overlap a batch).
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="auditor-consumer")
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.source = await loop.run_in_executor(
+            self._io, self.make_source, self._assigned, self._revoked
         )
-    if settings.security_protocol == "SSL":
-        context = ssl.create_default_context(
-            cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
-        )
-        if settings.ssl_certfile:
-            context.load_cert_chain(
-                str(settings.ssl_certfile),
-                str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
-            )
-        return faust.SSLCredentials(context)
-    return None
+        self._loop_task = asyncio.ensure_future(self._run())
 
+    def _assigned(self, partitions: list[int]) -> None:
+        memory = self.decider.memory
+        if memory is None:
+            return
+        topic = changelog_topic(self.settings.group_id)
+        config = self.settings.kafka_client_config()
+        for partition in partitions:
+            started = time.monotonic()
+            keys = memory.restore(partition, read_partition(
+                config, topic, partition, fetch_max_wait_ms=self.settings.fetch_max_wait_ms
+            ))
+            log.info("memory of partition %d restored: %d keys in %.2f s", partition, keys,
+                     time.monotonic() - started)
 
-async def input_lag(consumer: Any, topics: Collection[str]) -> dict[tuple[str, int], int]:
-    """High watermark minus position of every assigned partition of ``topics``.
+    def _revoked(self, partitions: list[int]) -> None:
+        self.decider.forget(partitions)
 
-    Partitions whose offsets are not known yet (no fetch so far) are left out.
-    """
-    lags: dict[tuple[str, int], int] = {}
-    for tp in consumer.assignment():
-        if tp.topic not in topics:
-            continue
-        high = consumer.highwater(tp)
-        if high is None:
-            continue
-        position = await asyncio.wait_for(consumer.position(tp), LAG_QUERY_TIMEOUT_S)
-        if position is not None:
-            lags[(tp.topic, tp.partition)] = max(int(high) - int(position), 0)
-    return lags
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        source = self.source
+        assert source is not None
+        decider = self.decider
+        batch_max = self.settings.batch_max
+        within_s = self.settings.batch_within_s
+        try:
+            while not self._stopping:
+                room = batch_max - len(decider.pending)
+                if room > 0:
+                    # Pending records left from the last batch: take only what is ready.
+                    wait = 0.0 if decider.pending else within_s
+                    taken = await loop.run_in_executor(self._io, source.take, room, wait)
+                    decider.pending.extend(taken)
+                if not decider.pending:
+                    continue
+                batch = decider.decide(time.monotonic())
+                await decider.deliver(batch)
+                source.done(batch.records)
+        except (BatchAbandoned, SourceError) as exc:
+            log.critical("%s", exc)
+            await self.app.crash(exc)
+        except Exception as exc:  # a bug: stop loudly rather than spin
+            log.exception("the worker's batch loop failed")
+            await self.app.crash(exc)
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        return self.source.lag() if self.source is not None else {}
+
+    async def on_stop(self) -> None:
+        # Finish the batch in hand (its outputs delivered, offsets stored), then close the
+        # consumer, which commits and leaves the group.
+        self._stopping = True
+        if self._loop_task is not None:
+            await asyncio.shield(self._loop_task)
+        loop = asyncio.get_running_loop()
+        if self.source is not None:
+            await loop.run_in_executor(self._io, self.source.close)
+        self.decider.sink.close()
+        self._io.shutdown(wait=True)
 
 
 def create_app(
@@ -80,133 +158,62 @@ def create_app(
     engine: Engine,
     *,
     sink: Sink | None = None,
+    source: SourceFactory | None = None,
     observe: Observer | None = None,
     on_delivered: Delivered | None = None,
     report_lag: LagReport | None = None,
-) -> faust.App:
+) -> WorkerApp:
     """A Faust app deciding every record of ``settings.input_topics`` with ``engine``.
 
-    Outputs go to ``sink`` (default: Kafka through confluent-kafka). Input offsets are
-    acked only after the batch's outputs are delivered, so a crash loses nothing: its
-    events are decided again (decisions carry ``event_id`` for de-duplication).
-    Metrics hooks: ``observe`` per decision, ``on_delivered`` per delivered batch and
-    ``report_lag`` on a timer; an error in the last two is logged, never fatal.
+    Outputs go to ``sink`` (default: Kafka through confluent-kafka), records come from
+    ``source`` (default: a KafkaSource in ``settings.group_id``). A batch's input offsets
+    are marked done only after its outputs and its memory changes are delivered, so a
+    crash loses nothing: its events are decided again (decisions carry ``event_id`` for
+    de-duplication). Metrics hooks: ``observe`` per decision, ``on_delivered`` per
+    delivered batch and ``report_lag`` on a timer; an error in the last two is logged,
+    never fatal.
     """
     (settings.data_dir / settings.worker_id).parent.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = WorkerApp(
         settings.group_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_list()],
-        broker_credentials=_credentials(settings),
         store="memory://",
         autodiscover=False,
         web_enabled=False,
         datadir=str(settings.data_dir / settings.worker_id),
-        topic_partitions=settings.partitions,
-        topic_replication_factor=settings.replication,
-        topic_allow_declare=settings.create_topics,
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=settings.heartbeat_interval_s,
-        broker_commit_interval=settings.commit_interval_s,
-        stream_buffer_maxsize=max(4096, settings.batch_max * 2),
-        # Faust's own producer writes the memory's changelog (docs/stateful-rules.md).
-        producer_max_batch_size=settings.changelog_batch_bytes,
         logging_config=None,
     )
-    if settings.fetch_max_wait_ms is not None:
-        # Faust picks the consumer class off its transport; this one sets the fetch wait.
-        transport: Any = app.transport
-        transport.Consumer = consumer_with_fetch_wait(settings.fetch_max_wait_ms)
+    memory = PartitionMemory() if engine.memory is not None else None
+    topics = {
+        "decision": settings.decisions_topic,
+        "finding": settings.findings_topic,
+        "dead_letter": settings.dead_letter_topic,
+    }
+    if memory is not None:
+        topics["changelog"] = changelog_topic(settings.group_id)
+    out = sink or KafkaSink(settings.kafka_client_config(), topics,
+                            timeout_s=settings.delivery_timeout_s,
+                            changelog_batch_bytes=settings.changelog_batch_bytes)
     pipeline = Pipeline(
         engine, worker_id=settings.worker_id, max_event_bytes=settings.max_event_bytes
     )
-    out = sink or KafkaSink(
-        settings.kafka_client_config(),
-        {
-            "decision": settings.decisions_topic,
-            "finding": settings.findings_topic,
-            "dead_letter": settings.dead_letter_topic,
-        },
-        timeout_s=settings.delivery_timeout_s,
-    )
-    topic = app.topic(
-        *settings.input_topics,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
+    decider = Decider(pipeline, out, max_events=settings.batch_max, memory=memory,
+                      observe=observe, on_delivered=on_delivered)
 
-    # Rules that remember keep their memory in a changelog-backed table, per partition.
-    memory = memory_table(app, settings.partitions) if engine.memory is not None else None
-    stores: dict[int, TableStore] = {}
+    def kafka_source(on_assign: Rebalance, on_revoke: Rebalance) -> Source:
+        return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke)
 
-    @app.agent(topic, name="auditor.decide")
-    async def decide(stream: faust.StreamT[bytes]) -> None:
-        batches = cast(faust.Stream[bytes], stream).take_events(
-            settings.batch_max, settings.batch_within_s
-        )
-        async for events in batches:
-            # Faust's monitor stamps each message when the stream takes it (monotonic).
-            consumed_at = events[0].message.time_in or time.monotonic()
-            outputs = []
-            for event in events:
-                msg = event.message
-                source = Source(
-                    msg.topic,
-                    msg.partition,
-                    msg.offset,
-                    int(msg.timestamp * 1000) if msg.timestamp else None,
-                )
-                store = stores.get(msg.partition) if memory is not None else None
-                if memory is not None and store is None:
-                    store = stores[msg.partition] = TableStore(memory, msg.partition)
-                for decision, reason, outs in pipeline.process(
-                    msg.value, msg.key, normalise_headers(msg.headers), source, store
-                ):
-                    outputs.extend(outs)
-                    if observe is not None:
-                        observe(decision, reason, source)
-            decided_at = time.time()
-            # The memory's changelog first: state before offsets. (Faust's test context runs
-            # agents without a started producer: nothing to flush there.)
-            if memory is not None and app.producer.started:
-                await app.producer.flush()
-            # Only after this may take_events ack these events (when the loop asks for the
-            # next batch): their outputs are on the broker.
-            for attempt in range(1, DELIVERY_ATTEMPTS + 1):
-                try:
-                    await out.deliver(outputs)
-                    break
-                except DeliveryFailed as exc:
-                    if attempt == DELIVERY_ATTEMPTS:
-                        # Stop with an error rather than skip: the batch stays uncommitted
-                        # and is decided again after a restart.
-                        log.critical("giving up on a batch of %d events: %s", len(events), exc)
-                        await app.crash(exc)
-                        return
-                    log.warning(
-                        "delivery failed (%s); retry %d of %d", exc, attempt, DELIVERY_ATTEMPTS - 1
-                    )
-                    await asyncio.sleep(attempt)
-            if on_delivered is not None:
-                try:
-                    on_delivered(len(events), consumed_at, decided_at)
-                except Exception:  # metrics must never cost a decision
-                    log.exception("metrics hook failed")
+    service = DecideService(decider, source or kafka_source, settings, app)
+    app.service(service)  # type: ignore[arg-type]  # Faust takes instances too
+    app.decide_service = service
 
     if report_lag is not None:
 
         async def consumer_lag() -> None:
             try:
-                report_lag(await input_lag(app.consumer, settings.input_topics))
+                report_lag(service.lag())
             except Exception as exc:  # e.g. during a rebalance: try again next tick
                 log.debug("consumer lag not measured: %r", exc)
 
         app.timer(settings.consumer_lag_interval_s, name="auditor.consumer-lag")(consumer_lag)
-
-    @app.on_before_shutdown.connect
-    def _flush(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        out.close()
-
     return app

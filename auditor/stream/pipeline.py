@@ -53,12 +53,17 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """A record to produce: ``kind`` is decision, finding or dead_letter."""
+    """A record to produce: ``kind`` is decision, finding, dead_letter or changelog.
+
+    ``value`` None is a tombstone (changelog only); ``partition`` None lets the producer's
+    partitioner place the record by its key.
+    """
 
     kind: str
     key: bytes | None
-    value: bytes
+    value: bytes | None
     headers: Headers
+    partition: int | None = None
 
 
 def reason_class(message: str) -> str:

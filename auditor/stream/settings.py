@@ -45,16 +45,16 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(default=45.0, gt=0)
     heartbeat_interval_s: float = Field(default=3.0, gt=0)
     commit_interval_s: float = Field(default=2.8, gt=0)
-    # Longest a fetch may wait for data (None: Faust's 1500 ms). Apache Kafka answers as
+    # Longest a fetch may wait for data (None: librdkafka's 500 ms). Apache Kafka answers as
     # soon as data arrives; the embedded broker waits it out, so local runs use ~50 ms.
     fetch_max_wait_ms: int | None = Field(default=None, ge=1)
-    # Record-batch size of the memory's changelog (Faust's producer; default 16 KiB). The
-    # embedded broker under-reports end offsets of multi-record batches, which would cut a
-    # restore short there; its tests set 1 (one record per batch). Apache Kafka needs no
-    # change.
+    # Record-batch size of the memory's changelog (its own producer). The embedded broker
+    # under-reports end offsets of multi-record batches, which would cut a restore short
+    # there; its tests set 1 (one record per batch). Apache Kafka needs no change.
     changelog_batch_bytes: int = Field(default=16_384, ge=1)
 
-    # Batching inside the agent: up to batch_max events, or what arrived within batch_within_s.
+    # Batches: up to batch_max events (a batch record counts as its events), or what
+    # arrived within batch_within_s; offsets are committed every commit_interval_s.
     batch_max: int = Field(default=1000, ge=1)
     batch_within_s: float = Field(default=0.02, gt=0)
     max_event_bytes: int = Field(default=1_048_576, ge=1024)

@@ -26,7 +26,7 @@ class KafkaSink:
     """Produces outputs with an idempotent confluent-kafka producer.
 
     ``deliver`` waits for the broker's acknowledgement of the whole batch, so the agent
-    acks (and Faust commits) input offsets only after their outputs are safe: at least
+    marks input offsets done (to be committed) only after their outputs are safe: at least
     once, never lost. A delivery error fails the batch, which is then not acked.
     """
 
@@ -36,20 +36,30 @@ class KafkaSink:
         topics: Mapping[str, str],
         *,
         timeout_s: float = 30.0,
+        changelog_batch_bytes: int | None = None,
     ) -> None:
         self.topics = dict(topics)
         self.timeout_s = timeout_s
-        self.producer = Producer(
-            {
-                **client_config,
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 2,
-                "compression.type": "lz4",
-                "message.timeout.ms": int(timeout_s * 1000),
-                "client.id": "auditor-worker",
-            }
-        )
+        config = {
+            **client_config,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 2,
+            "compression.type": "lz4",
+            "message.timeout.ms": int(timeout_s * 1000),
+            "client.id": "auditor-worker",
+        }
+        self.producer = Producer(config)
+        self._producers = {kind: self.producer for kind in self.topics}
+        self._all = [self.producer]
+        if changelog_batch_bytes is not None and "changelog" in self.topics:
+            # The memory's changelog gets a producer of its own, for its record-batch size
+            # (Settings.changelog_batch_bytes says why).
+            self._producers["changelog"] = Producer(
+                {**config, "batch.size": changelog_batch_bytes,
+                 "client.id": "auditor-worker-changelog"}
+            )
+            self._all.append(self._producers["changelog"])
         self._errors: list[str] = []
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
@@ -57,25 +67,30 @@ class KafkaSink:
             self._errors.append(f"{msg.topic()}: {err.str()}")
 
     async def deliver(self, outputs: Sequence[Output]) -> None:
-        produce = self.producer.produce
+        producers = self._producers
+        topics = self.topics
+        on_delivery = self._on_delivery
         for out in outputs:
+            producer = producers[out.kind]
+            extra: dict[str, Any] = {} if out.partition is None else {"partition": out.partition}
             while True:
                 try:
-                    produce(
-                        self.topics[out.kind],
+                    producer.produce(
+                        topics[out.kind],
                         out.value,
                         out.key,
                         headers=cast(list[tuple[str, str | bytes | None]], out.headers),
-                        on_delivery=self._on_delivery,
+                        on_delivery=on_delivery,
+                        **extra,
                     )
                     break
                 except BufferError:  # local queue full: let deliveries drain, then retry
-                    self.producer.poll(0.05)
+                    producer.poll(0.05)
                 except KafkaException as exc:  # refused at once (e.g. too large)
-                    self._errors.append(f"{self.topics[out.kind]}: {exc.args[0].str()}")
+                    self._errors.append(f"{topics[out.kind]}: {exc.args[0].str()}")
                     break
         loop = asyncio.get_running_loop()
-        remaining = await loop.run_in_executor(None, self.producer.flush, self.timeout_s)
+        remaining = await loop.run_in_executor(None, self._flush)
         if remaining or self._errors:
             errors, self._errors = self._errors, []
             raise DeliveryFailed(
@@ -83,15 +98,22 @@ class KafkaSink:
                 + (f": {errors[0]}" if errors else "")
             )
 
+    def _flush(self) -> int:
+        # Both producers send in their own threads; waiting for one after the other costs
+        # about the slower of the two.
+        return sum(p.flush(self.timeout_s) for p in self._all)
+
     def close(self) -> None:
-        self.producer.flush(self.timeout_s)
+        self._flush()
 
 
 class MemorySink:
     """Keeps outputs in lists by kind (for stream tests)."""
 
     def __init__(self) -> None:
-        self.records: dict[str, list[Output]] = {"decision": [], "finding": [], "dead_letter": []}
+        self.records: dict[str, list[Output]] = {
+            "decision": [], "finding": [], "dead_letter": [], "changelog": []
+        }
         self.fail_next = False
 
     async def deliver(self, outputs: Sequence[Output]) -> None:

@@ -1,0 +1,165 @@
+"""Input records from Kafka: a confluent-kafka consumer in a consumer group, in batches.
+
+Why not Faust's stream: on this project's benchmark (bench/README.md) Faust's per-record
+path (aiokafka fetcher, conductor, stream iteration, one asyncio hand-off per message)
+cost ~14 times the decision itself; librdkafka fetches and queues in its own threads and
+hands over a whole batch in one call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from auditor.stream.pipeline import Headers, normalise_headers
+from auditor.stream.settings import Settings
+
+log = logging.getLogger("auditor.worker")
+
+# Called from inside ``take`` when partitions (numbers) are assigned or taken away.
+Rebalance = Callable[[list[int]], None]
+
+
+class SourceError(RuntimeError):
+    """The consumer hit an error it cannot recover from (e.g. authentication)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One input record."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+def to_record(msg: Message) -> Record:
+    kind, stamp = msg.timestamp()
+    return Record(
+        msg.topic() or "",
+        msg.partition() or 0,
+        msg.offset() or 0,
+        stamp if kind else None,
+        msg.key(),
+        msg.value(),
+        normalise_headers(msg.headers()),
+    )
+
+
+def consumer_config(settings: Settings) -> dict[str, Any]:
+    """librdkafka settings of the worker's input consumer.
+
+    Offsets are stored only for records whose outputs are delivered, and librdkafka
+    commits stored offsets every ``commit_interval_s``, on rebalance and on close: at
+    least once, never lost.
+    """
+    config: dict[str, Any] = {
+        **settings.kafka_client_config(),
+        "group.id": settings.group_id,
+        "client.id": f"auditor-{settings.worker_id}",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": True,
+        "enable.auto.offset.store": False,
+        "auto.commit.interval.ms": int(settings.commit_interval_s * 1000),
+        "session.timeout.ms": int(settings.session_timeout_s * 1000),
+        "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
+    }
+    if settings.fetch_max_wait_ms is not None:
+        config["fetch.wait.max.ms"] = settings.fetch_max_wait_ms
+    return config
+
+
+class KafkaSource:
+    """The worker's input: ``take`` a batch, ``done`` once its outputs are delivered.
+
+    Every call must come from one thread at a time (the worker runs them in a dedicated
+    one); the rebalance callbacks run inside ``take``, between two batches, so a batch is
+    never split by a rebalance.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        on_assign: Rebalance | None = None,
+        on_revoke: Rebalance | None = None,
+    ) -> None:
+        self.topics = list(settings.input_topics)
+        self.consumer = Consumer(consumer_config(settings))
+        self._on_assign = on_assign
+        self._on_revoke = on_revoke
+        self.consumer.subscribe(self.topics, on_assign=self._assigned,
+                                on_revoke=self._revoked, on_lost=self._revoked)
+
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.info("assigned %s", _names(partitions))
+        if self._on_assign is not None:
+            self._on_assign(sorted({tp.partition for tp in partitions}))
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.info("revoked %s", _names(partitions))
+        if self._on_revoke is not None:
+            self._on_revoke(sorted({tp.partition for tp in partitions}))
+
+    def take(self, max_records: int, within_s: float) -> list[Record]:
+        """Up to ``max_records`` records, or what arrived within ``within_s`` (blocking)."""
+        records = []
+        for msg in self.consumer.consume(max_records, within_s):
+            err = msg.error()
+            if err is None:
+                records.append(to_record(msg))
+            elif err.fatal():
+                raise SourceError(f"Kafka consumer: {err.str()}")
+            elif err.code() != KafkaError._PARTITION_EOF:
+                log.warning("Kafka consumer: %s", err.str())
+        return records
+
+    def done(self, records: Iterable[Record]) -> None:
+        """Mark ``records`` processed: their offsets are committed with the next commit."""
+        last: dict[tuple[str, int], int] = {}
+        for rec in records:
+            last[(rec.topic, rec.partition)] = rec.offset
+        if not last:
+            return
+        try:
+            self.consumer.store_offsets(offsets=[
+                TopicPartition(topic, partition, offset + 1)
+                for (topic, partition), offset in last.items()
+            ])
+        except KafkaException as exc:  # a partition revoked meanwhile: its next owner redoes it
+            log.warning("offsets not stored: %s", exc)
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """High watermark minus position of every assigned input partition (cached, no I/O).
+
+        Partitions not fetched yet (no known high watermark or position) are left out.
+        """
+        lags: dict[tuple[str, int], int] = {}
+        assigned = self.consumer.assignment()
+        for tp in self.consumer.position(assigned) if assigned else []:
+            _, high = self.consumer.get_watermark_offsets(tp, cached=True)
+            if high >= 0 and tp.offset >= 0:
+                lags[(tp.topic, tp.partition)] = max(high - tp.offset, 0)
+        return lags
+
+    def close(self) -> None:
+        """Commit what was stored and leave the group (its partitions move at once)."""
+        self.consumer.close()
+
+
+def _names(partitions: Iterable[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
+
+
+def partitions_of(metadata: Mapping[str, Any], topics: Iterable[str]) -> int:
+    """The largest partition count among ``topics`` in a ``list_topics().topics`` map."""
+    counts = [len(metadata[t].partitions) for t in topics if t in metadata]
+    return max(counts, default=1)
