@@ -33,9 +33,9 @@ class Drain:
     def seconds(self) -> float:
         """From the group join to the last decision (first decision, if the join was missed).
 
-        Not from the first decision: a worker delivers a whole agent batch at once (up to
-        AUDITOR_BATCH_MAX records, 100,000 events with batch records of 100), so the first
-        decision can come after most of the work is done.
+        Not from the first decision: a worker delivers a whole batch at once (up to
+        AUDITOR_BATCH_MAX events), and the naive agent's first decision can come late, so
+        the first decision is not a fair start for every process.
         """
         last = self.drained.last_ms
         if self.joined_at is None or last is None:

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Batches: up to batch_max events (a batch record counts as its events), or what
     # arrived within batch_within_s; offsets are committed every commit_interval_s.
     batch_max: int = Field(default=1000, ge=1)
-    batch_within_s: float = Field(default=0.02, gt=0)
+    batch_within_s: float = Field(default=0.005, gt=0)
     max_event_bytes: int = Field(default=1_048_576, ge=1024)
     delivery_timeout_s: float = Field(default=30.0, gt=0)
 
