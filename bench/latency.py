@@ -32,6 +32,7 @@ def measure(run: Run) -> None:
     options = run.options
     count = max(1, int(options.rate * options.latency_seconds))
     latencies: list[float] = []
+    per_pack: dict[str, dict[str, float]] = {}
     achieved: list[float] = []
     peak: list[int] = []
     for pack in run.traffic.packs:
@@ -53,6 +54,9 @@ def measure(run: Run) -> None:
             reader.close()
             run.children.stop(child)
         latencies += drained.latencies_ms
+        per_pack[pack] = {"p50_ms": percentile(drained.latencies_ms, 0.50),
+                          "p99_ms": percentile(drained.latencies_ms, 0.99),
+                          "max_ms": max(drained.latencies_ms, default=0.0)}
         achieved.append(count / seconds if seconds else 0.0)
         if peak_kib is not None:
             peak.append(peak_kib)
@@ -64,6 +68,7 @@ def measure(run: Run) -> None:
         "p50_ms": percentile(latencies, 0.50),
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": max(latencies) if latencies else 0.0,
+        "per_pack": per_pack,
     }
     run.rss_kib["f"] = max(peak) if peak else None
     run.say(f"(f) at {options.rate:,.0f} events/s: p50 {run.latency['p50_ms']:.0f} ms, "

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-import orjson
 import pytest
 from confluent_kafka import TopicPartition
 from prometheus_client import CollectorRegistry
@@ -21,18 +20,14 @@ from auditor.stream.settings import Settings
 from auditor.stream.sink import MemorySink
 from auditor.stream.source import KafkaSource, Rebalance, Record
 from tests.stream.sources import ListSource
+from tests.unit.helpers import transfer_event
 
 pytestmark = [pytest.mark.stream]
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _event(i: int, processor: str) -> bytes:
-    return orjson.dumps({
-        "event_id": f"a-{i}", "event_time": "2026-03-02T09:00:00Z",
-        "data_class": "personal_data", "operation": "transfer",
-        "origin": {"location": "aws:eu-central-1"},
-        "destination": {"location": "aws:us-east-1"}, "processor": processor,
-    })
+    return transfer_event(f"a-{i}", processor)
 
 
 def test_metrics_count_a_batch_after_its_delivery_even_after_a_retry(

@@ -19,19 +19,14 @@ from auditor.stream.settings import Settings
 from auditor.stream.sink import MemorySink
 from auditor.stream.source import Rebalance, Record
 from tests.stream.sources import ListSource
+from tests.unit.helpers import transfer_event
 
 pytestmark = [pytest.mark.stream]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _event(i: int, processor: str, **extra: object) -> bytes:
-    return orjson.dumps({
-        "event_id": f"s-{i}", "event_time": "2026-03-02T09:00:00Z",
-        "data_class": "personal_data", "operation": "transfer",
-        "origin": {"location": "aws:eu-central-1"},
-        "destination": {"location": "aws:us-east-1"}, "processor": processor,
-        "tenant": {"id": "t-1"}, **extra,
-    })
+def _event(i: int, processor: str) -> bytes:
+    return transfer_event(f"s-{i}", processor)
 
 
 def _record(offset: int, value: bytes, *, partition: int = 0,

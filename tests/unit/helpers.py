@@ -7,6 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from auditor.engine import Engine
 from auditor.policy import load_policy
 
@@ -41,3 +43,14 @@ def event(**changes: Any) -> dict[str, Any]:
 @cache
 def example_engine() -> Engine:
     return Engine(load_policy(EXAMPLE_POLICY))
+
+
+def transfer_event(event_id: str, processor: str = "dpf-processor", **extra: Any) -> bytes:
+    """A small EU -> US transfer event of tenant t-1, as raw JSON (stream and metrics tests)."""
+    return orjson.dumps({
+        "event_id": event_id, "event_time": "2026-03-02T09:00:00Z",
+        "data_class": "personal_data", "operation": "transfer",
+        "origin": {"location": "aws:eu-central-1"},
+        "destination": {"location": "aws:us-east-1"}, "processor": processor,
+        "tenant": {"id": "t-1"}, **extra,
+    })

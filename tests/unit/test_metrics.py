@@ -23,6 +23,7 @@ from auditor.ops.metrics import WorkerMetrics
 from auditor.policy import load_policy
 from auditor.policy.model import EFFECTS, SEVERITIES
 from auditor.stream.pipeline import REASONS, Pipeline, Source
+from tests.unit.helpers import transfer_event
 from tests.unit.test_alerts_rules import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,13 +58,7 @@ class Clock:
 
 
 def event(i: int, processor: str = "dpf-processor", **extra: Any) -> bytes:
-    return orjson.dumps({
-        "event_id": f"m-{i}", "event_time": "2026-03-02T09:00:00Z",
-        "data_class": "personal_data", "operation": "transfer",
-        "origin": {"location": "aws:eu-central-1"},
-        "destination": {"location": "aws:us-east-1"}, "processor": processor,
-        "tenant": {"id": "t-1"}, **extra,
-    })
+    return transfer_event(f"m-{i}", processor, **extra)
 
 
 def samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
