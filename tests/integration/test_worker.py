@@ -169,3 +169,30 @@ def test_graceful_stop_on_sigterm(cluster: Cluster) -> None:
     cluster.produce(topics.input, [event(10_000)])
     records = cluster.read(topics.decisions, until=lambda r: "ev-010000" in ids(r))
     assert ids(records).count("ev-000001") == 1
+
+
+def test_batch_records_every_line_decided_in_order_bad_line_dead_lettered(
+    cluster: Cluster,
+) -> None:
+    topics = cluster.topics(partitions=1)
+    # A batch of at most 5 events: each 12-line record still goes through whole.
+    cluster.start_worker(topics, extra_env={"AUDITOR_BATCH_MAX": "5"})
+    lines = [event(i) for i in range(24)]
+    lines[13] = b'{"event_id": "broken", '
+    records = [b"\n".join(lines[:12]), b"\n".join(lines[12:])]
+    cluster.produce(topics.input, records, key=b"batch",
+                    headers=[("content-type", b"application/x-ndjson")])
+    decisions = cluster.read(topics.decisions, until=lambda r: len(r) >= 24)
+    decided = [orjson.loads(value(m)) for m in decisions]
+    assert len(decided) == 24
+    expected: list[str | None] = [f"ev-{i:06d}" for i in range(24)]
+    expected[13] = None
+    assert [d.get("event_id") for d in decided] == expected  # one partition: in line order
+    assert decided[13]["verdict"] == "invalid"
+    indexes = [dict(m.headers() or [])["auditor.batch.index"] for m in decisions]
+    assert indexes == [str(i % 12).encode() for i in range(24)]
+    (dead,) = cluster.read(topics.dead_letter, until=lambda r: len(r) >= 1)
+    dead_headers = dict(dead.headers() or [])
+    assert dead.value() == lines[13]
+    assert dead_headers["auditor.batch.index"] == b"1"
+    assert dead_headers["__connect.errors.offset"] == b"1"
