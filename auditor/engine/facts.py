@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from auditor.legal.chapter_v import Transfer
@@ -49,9 +49,6 @@ class Facts:
     settings: dict[str, Any]
     derogation: str | None
     transfer: Transfer | None = None
-    # (patterns, "origin" | "destination") -> matched: rules share location patterns, and
-    # a flow's answer to one never changes.
-    matched: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict)
 
     @property
     def done(self) -> str:
@@ -104,15 +101,9 @@ class Places:
         return pattern == location
 
     def any_match(self, patterns: tuple[str, ...] | list[str], which: str, facts: Facts) -> bool:
-        key = (tuple(patterns), which)
-        found = facts.matched.get(key)
-        if found is None:
-            location = facts.origin if which == "origin" else facts.destination
-            country = facts.origin_country if which == "origin" else facts.destination_country
-            found = facts.matched[key] = any(
-                self.matches(p, location, country, facts) for p in patterns
-            )
-        return found
+        location = facts.origin if which == "origin" else facts.destination
+        country = facts.origin_country if which == "origin" else facts.destination_country
+        return any(self.matches(p, location, country, facts) for p in patterns)
 
     def label(self, pattern: str, facts: Facts) -> str:
         """How a pattern reads in a message: 'EEA', 'home region EUR1', 'zone uk-dc'."""
