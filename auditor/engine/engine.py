@@ -93,7 +93,6 @@ class Engine:
         self._cache: dict[Any, Outcome] = {}
         self._cache_max = policy.max_decision_cache
         self._invalid: dict[str, Outcome] = {}
-        self._candidates_by: dict[tuple[str, str], tuple[Rule, ...]] = {}
 
     # -- the hot path ----------------------------------------------------------
     def classify(self, obj: object, store: Store | None = None) -> Decision:
@@ -296,7 +295,7 @@ class Engine:
         applied: list[AppliedException] = []
         remembering: list[Rule] = []
         if not findings:  # rules cannot be judged on names the policy does not know
-            for rule in self._candidates(facts.data_class, facts.operation):
+            for rule in self.rules:
                 stateful = rule.id in self._stateful_ids
                 # Requests, deletions and anonymisations update memory whatever the rule's
                 # selectors: they close what the stores the rule did select opened.
@@ -328,28 +327,6 @@ class Engine:
             processor=facts.processor_id,
             destination_country=facts.destination_country,
         )
-
-    def _candidates(self, data_class: str, operation: str) -> tuple[Rule, ...]:
-        """The rules, in order, that a flow of this data class and operation may concern.
-
-        A rule whose selector names other data classes or operations cannot apply; it is
-        left out unless it must still see the event to update its memory (bookkeeping).
-        Computed once per pair: new flows are the engine's slow path.
-        """
-        key = (data_class, operation)
-        rules = self._candidates_by.get(key)
-        if rules is None:
-            bookkeeping = operation in BOOKKEEPING_OPS
-            rules = self._candidates_by[key] = tuple(
-                rule for rule in self.rules
-                if (bookkeeping and rule.id in self._stateful_ids)
-                or rule.when is None
-                or (
-                    (rule.when.data_classes is None or data_class in rule.when.data_classes)
-                    and (rule.when.operations is None or operation in rule.when.operations)
-                )
-            )
-        return rules
 
     def _waiver(self, rule: Rule, facts: Facts) -> AppliedException | None:
         for exc in self.policy.exceptions:
