@@ -21,7 +21,7 @@ from faust.app.base import BootStrategy
 
 from auditor.engine import Engine
 from auditor.stream.batches import BatchAbandoned, Decider, Delivered, Observer
-from auditor.stream.changelog import read_partition
+from auditor.stream.changelog import RestoreFailed, read_partition
 from auditor.stream.memory import PartitionMemory, changelog_topic
 from auditor.stream.pipeline import Pipeline
 from auditor.stream.settings import Settings
@@ -130,7 +130,7 @@ class DecideService(mode.Service):
                 batch = decider.decide(time.monotonic())
                 await decider.deliver(batch)
                 source.done(batch.records)
-        except (BatchAbandoned, SourceError) as exc:
+        except (BatchAbandoned, SourceError, RestoreFailed) as exc:
             log.critical("%s", exc)
             await self.app.crash(exc)
         except Exception as exc:  # a bug: stop loudly rather than spin
