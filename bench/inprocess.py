@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from auditor.engine import Engine
+from auditor.engine import Decider, Engine
 from auditor.policy import load_policy
 from auditor.stream.pipeline import Pipeline, Source
 from bench.context import POLICIES
@@ -37,19 +37,20 @@ def decode_only(traffic: Traffic) -> Rate:
 
 
 def decode_classify(traffic: Traffic, profile: Path | None = None) -> Rate:
-    """(b) decode + ``Engine.decide`` (classify, and the deadlines it passes) per line.
+    """(b) decode + decide (and the deadlines it passes) per line: the one decide loop,
+    ``Decider.raw`` (input layer, validation, engine).
 
     Each line goes to the engine of its own pack, in file order: the mix as the
     traffic has it, each pack's rules that remember seeing their events in order.
     """
-    decide = [engine.decide for engine in engines(traffic.packs)]
-    loads = orjson.loads
+    decide = [Decider(engine).raw for engine in engines(traffic.packs)]
     pairs = list(zip(traffic.lines, traffic.pack_of, strict=True))
 
     def run() -> int:
         decided = 0
         for raw, pack in pairs:
-            decided += len(decide[pack](loads(raw)))
+            step = decide[pack](raw)
+            decided += 1 + len(step.deadlines)
         return decided
 
     start = time.perf_counter()

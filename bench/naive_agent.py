@@ -13,15 +13,14 @@ from typing import Any
 
 import faust
 
-from auditor.engine import Engine
+from auditor.engine import Decider, Engine
 from auditor.events.keys import partition_key
-from auditor.inputs import decode
 from auditor.policy import load_policy
 from bench.faust_fetch import consumer_with_fetch_wait
 
 
 def make_app(args: argparse.Namespace) -> faust.App:
-    engine = Engine(load_policy(args.policy))
+    decider = Decider(Engine(load_policy(args.policy)))
     app = faust.App(
         args.group,
         broker=f"kafka://{args.bootstrap}",
@@ -45,7 +44,7 @@ def make_app(args: argparse.Namespace) -> faust.App:
     @app.agent(source, name="naive.decide")
     async def decide(stream: Any) -> None:
         async for value in stream:
-            for decision in engine.decide(decode(value)):
+            for decision in decider.raw(value).decisions():
                 key = partition_key(decision.event) if isinstance(decision.event, dict) else None
                 await sink.send(key=key, value=decision.to_json())
 

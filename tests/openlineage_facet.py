@@ -9,7 +9,7 @@ from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import RunFacet
 from openlineage.client.serde import Serde
 
-from auditor.stream.openlineage import FACET, FACET_SCHEMA_URL
+from auditor.intake.openlineage import FACET, FACET_SCHEMA_URL
 
 PRODUCER = "https://github.com/example/recorder-service/v1.4.0"
 

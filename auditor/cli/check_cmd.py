@@ -11,30 +11,10 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from auditor.cli.common import load_engine_or_exit, open_lines_or_exit
-from auditor.engine import Decision, Engine
+from auditor.cli.common import intake_or_exit, load_engine_or_exit, open_lines_or_exit
+from auditor.engine import Decider, Decision, Trace, decide_all
 from auditor.events.validate import parse_time
-from auditor.inputs import NotJson, decode
 from auditor.tally import Tally
-
-
-def decisions(
-    engine: Engine, lines: Iterator[tuple[int, bytes]], now: float | None = None
-) -> Iterator[Decision]:
-    """One decision per input line, in order; a line that is not JSON is an invalid event.
-
-    With rules that remember, a deadline that the input's event time passes adds its own
-    decision (marked ``deadline``) before the line that passed it; ``now`` closes the
-    deadlines still open at the end of the input.
-    """
-    for _number, raw in lines:
-        value = decode(raw)
-        if type(value) is NotJson:
-            yield engine.invalid(str(value))
-        else:
-            yield from engine.decide(value)
-    if now is not None:
-        yield from engine.close(now)
 
 
 def _write_jsonl(stream: Iterator[Decision], out: IO[bytes], with_event: bool) -> Tally:
@@ -132,7 +112,9 @@ def check(policy_path: str, events: str, fmt: str, no_event: bool, now_text: str
                 f"{now_text!r} is not an RFC 3339 date-time with offset", param_hint="--now"
             )
     engine = load_engine_or_exit(policy_path)
-    stream = decisions(engine, open_lines_or_exit(events), now)
+    intake = intake_or_exit()
+    lines = open_lines_or_exit(events, intake)
+    stream = decide_all(Decider(engine, intake), (line.raw for line in lines), now)
     console = Console(soft_wrap=False, width=200 if not sys.stdout.isatty() else None)
     try:
         if fmt == "jsonl":
@@ -159,18 +141,41 @@ def check(policy_path: str, events: str, fmt: str, no_event: bool, now_text: str
 @click.argument("events", default="-", metavar="[EVENTS.jsonl | -]")
 @click.option("--event-id", "event_ids", multiple=True, help="Only explain these events.")
 def explain(policy_path: str, events: str, event_ids: tuple[str, ...]) -> None:
-    """Show, rule by rule, why each event gets its decision."""
-    engine = load_engine_or_exit(policy_path)
+    """Show, rule by rule, why each event gets its decision.
+
+    Every line is decided in order, as `auditor check` does (rules that remember see the
+    events before it); the explanation is the trace of that same evaluation.
+    """
+    intake = intake_or_exit()
+    decider = Decider(load_engine_or_exit(policy_path), intake)
     wanted = set(event_ids)
-    for number, raw in open_lines_or_exit(events):
-        value = decode(raw)
-        if wanted and (not isinstance(value, dict) or value.get("event_id") not in wanted):
+    found: set[str] = set()
+    for line in open_lines_or_exit(events, intake):
+        item = intake.read(line.raw)
+        trace = Trace() if not wanted or item.event_id in wanted else None
+        step = decider.item(item, trace=trace)
+        if trace is None:
             continue
-        if type(value) is NotJson:
-            click.echo(f"line {number}: invalid event: {value}\n")
+        if item.event_id is not None:
+            found.add(item.event_id)
+        for deadline in step.deadlines:
+            click.echo(f"line {line.number}: before this event, "
+                       f"{_deadline_text(deadline)}")
+        if step.invalid is not None:
+            click.echo(f"line {line.number}: invalid event: {step.invalid.message}\n")
             continue
-        click.echo(f"line {number}:")
-        for line in engine.explain(value):
-            click.echo("  " + line)
-        click.echo("  decision: " + orjson.dumps(engine.classify(value).as_dict(False)).decode())
+        click.echo(f"line {line.number}:")
+        for text in trace.lines():
+            click.echo("  " + text)
+        click.echo("  decision: " + orjson.dumps(step.decision.as_dict(False)).decode())
         click.echo()
+    missing = sorted(wanted - found)
+    if missing:
+        click.echo(f"auditor explain: no event with id {', '.join(map(repr, missing))} in "
+                   f"{events}", err=True)
+        sys.exit(1)
+
+
+def _deadline_text(decision: Decision) -> str:
+    finding = decision.findings[0]
+    return f"deadline {decision.event_id}: {finding.effect.upper()} {finding.message}"

@@ -5,13 +5,33 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from auditor.engine import Engine
-from auditor.inputs import read_lines
+from auditor.intake import Intake, Line, read_lines
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
+from auditor.stream.settings import Settings
+
+
+def settings_or_exit(**overrides: Any) -> Settings:
+    """Settings from ``AUDITOR_*`` variables with the given flags on top; exit 2 if invalid."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            what = f"setting {where}" if where else "settings"
+            click.echo(f"error: {what}: {error['msg']}", err=True)
+        sys.exit(2)
+
+
+def intake_or_exit() -> Intake:
+    """The input layer with the size limit of the settings (AUDITOR_MAX_EVENT_BYTES)."""
+    return Intake(settings_or_exit().max_event_bytes)
 
 
 def load_engine_or_exit(policy_path: str) -> Engine:
@@ -25,8 +45,9 @@ def load_engine_or_exit(policy_path: str) -> Engine:
     sys.exit(2)
 
 
-def open_lines_or_exit(path: str) -> Iterator[tuple[int, bytes]]:
-    """The non-blank lines of ``path``; exit 2 with a message if it cannot be opened."""
+def open_lines_or_exit(path: str, intake: Intake) -> Iterator[Line]:
+    """The non-blank lines of ``path`` (each at most the intake's size limit in memory);
+    exit 2 with a message if it cannot be opened."""
     if path != "-":
         p = Path(path)
         if not p.is_file():
@@ -37,4 +58,4 @@ def open_lines_or_exit(path: str) -> Iterator[tuple[int, bytes]]:
         except OSError as exc:
             click.echo(f"error: cannot read {path}: {exc.strerror}", err=True)
             sys.exit(2)
-    return read_lines(path)
+    return read_lines(path, intake.max_event_bytes)

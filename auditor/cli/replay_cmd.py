@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from auditor.cli.common import load_engine_or_exit
+from auditor.cli.common import intake_or_exit, load_engine_or_exit
 from auditor.engine import Engine
 from auditor.events.validate import parse_time
 from auditor.replay import Record, SourceError, Window, WindowError, make_window
@@ -207,15 +207,16 @@ def _run(
     config: dict[str, Any] = {}
     fetch_wait: int | None = None
     if topic or live_topic:
-        from auditor.cli.worker_cmd import settings_or_exit
+        from auditor.cli.common import settings_or_exit
 
         settings = settings_or_exit(bootstrap_servers=bootstrap_servers)
         config = settings.kafka_client_config()
         fetch_wait = settings.fetch_max_wait_ms
+    intake = intake_or_exit()
     source: ReplaySource = (
         TopicSource(topic, window, config, timeout_s=timeout_s, fetch_wait_ms=fetch_wait)
         if topic
-        else FileSource(files)
+        else FileSource(files, intake.max_event_bytes)
     )
     # Decisions are written after their events: read them from the window's start on.
     live = (
@@ -225,7 +226,7 @@ def _run(
         else None
     )
     job = ReplayJob(engine, source, policy_path=policy_path, window=window,
-                    kafka=topic is not None, baseline=baseline, baseline_path=baseline_policy,
+                    intake=intake, baseline=baseline, baseline_path=baseline_policy,
                     live=live, live_topic=live_topic, now=now, now_text=now_text,
                     max_examples=max_examples)
     try:

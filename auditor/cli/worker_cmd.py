@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from auditor.broker import BrokerError, ensure_topics, wait_for_broker
+from auditor.cli.common import settings_or_exit
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
@@ -22,18 +22,6 @@ from auditor.stream.source import partitions_of
 
 # (young, middle, old): CPython's default is (700, 10, 10).
 GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def settings_or_exit(**overrides: Any) -> Settings:
-    """Settings from ``AUDITOR_*`` variables with the given flags on top; exit 2 if invalid."""
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"])
-            what = f"setting {where}" if where else "settings"
-            click.echo(f"error: {what}: {error['msg']}", err=True)
-        sys.exit(2)
 
 
 def prepare_topics(settings: Settings, *, memory: bool = False) -> None:

@@ -7,22 +7,13 @@ from typing import Any
 
 import orjson
 
+from auditor.events.invalid import Invalid
 from auditor.legal.chapter_v import Transfer
 from auditor.policy.model import Rule
+from auditor.rules.registry import finding_kinds
 
-KINDS = (
-    "residency",
-    "transfer",
-    "sovereignty",
-    "purpose",
-    "encryption",
-    "retention",
-    "special_category",
-    "erasure",
-    "home_region",
-    "unknown_reference",
-    "schema",
-)
+# Every kind a finding can have: the rule kinds, then the engine's own.
+KINDS = finding_kinds()
 VERDICTS = ("allow", "violation", "invalid")
 
 
@@ -130,3 +121,17 @@ class Decision:
         """The decision as plain JSON values (dataclasses turned into dicts)."""
         result: dict[str, Any] = orjson.loads(self.to_json(with_event))
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What deciding one input gives: the deadlines its event time passed, then its own
+    decision. ``invalid`` says why an input is not an event (its dead-letter reason)."""
+
+    decision: Decision
+    deadlines: tuple[Decision, ...] = ()
+    invalid: Invalid | None = None
+
+    def decisions(self) -> tuple[Decision, ...]:
+        """Every decision, in output order: deadlines first."""
+        return (*self.deadlines, self.decision) if self.deadlines else (self.decision,)

@@ -1,6 +1,8 @@
-"""Lineage event v1: vocabulary, validation and the flow key the engine classifies."""
+"""Lineage event v1: vocabulary, validation into typed records, partition keys."""
 
-from auditor.events.validate import Parsed, parse_event, validation_error
+from auditor.events.flow import Event, Flow
+from auditor.events.invalid import CODES, Invalid
+from auditor.events.validate import parse_event, validation_error
 from auditor.events.vocabulary import (
     AT_REST,
     DEROGATIONS,
@@ -11,11 +13,14 @@ from auditor.events.vocabulary import (
 
 __all__ = [
     "AT_REST",
+    "CODES",
     "DEROGATIONS",
     "IN_TRANSIT",
     "OPERATIONS",
     "SPECIAL_CATEGORIES",
-    "Parsed",
+    "Event",
+    "Flow",
+    "Invalid",
     "parse_event",
     "validation_error",
 ]

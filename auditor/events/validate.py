@@ -1,4 +1,4 @@
-"""One-pass validation of a decoded lineage event v1 into the flow key the engine classifies.
+"""One-pass validation of a decoded lineage event v1 into the typed event the engine decides.
 
 This is the per-event hot path, so it is written as one flat function of type checks
 rather than a generic schema walk; ``schemas/lineage-event-v1.schema.json`` stays the
@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
+from auditor.events.flow import Event, Flow, SettingItem
+from auditor.events.invalid import Invalid
 from auditor.events.vocabulary import (
     AT_REST,
     DEROGATIONS,
     IN_TRANSIT,
     OPERATIONS,
+    ORIGIN_REGIMES,
     SPECIAL_CATEGORIES,
 )
-
-# A flow key: every field of the event that can change its (stateless) decision, in
-# vocabulary.FLOW_FIELDS order. Equal keys at the same legal epoch get equal decisions.
-Flow = tuple[Any, ...]
-# (event_id, event time as POSIX seconds, flow key, tenant id or None)
-Parsed = tuple[str, float, Flow, "str | None"]
 
 _OPERATIONS = frozenset(OPERATIONS)
 _IN_TRANSIT = frozenset(IN_TRANSIT)
 _AT_REST = frozenset(AT_REST)
 _SPECIAL = frozenset(SPECIAL_CATEGORIES)
 _DEROGATIONS = frozenset(DEROGATIONS)
+_REGIMES = frozenset(ORIGIN_REGIMES)
 _TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
@@ -66,8 +64,21 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _want(field: str, expected: str, value: object) -> str:
-    return f"{field}: expected {expected}, got {_kind(value)} {show(value)}"
+class _Reject(Exception):
+    """Raised inside the validator; ``parse_event`` turns it into an Invalid."""
+
+    def __init__(self, invalid: Invalid) -> None:
+        self.invalid = invalid
+
+
+def _want(field: str, expected: str, value: object) -> NoReturn:
+    raise _Reject(
+        Invalid.of("wrong_value", field, f"expected {expected}, got {_kind(value)} {show(value)}")
+    )
+
+
+def _missing(field: str) -> NoReturn:
+    raise _Reject(Invalid.of("missing_field", field, "required field is missing"))
 
 
 def parse_time(value: str) -> float | None:
@@ -97,86 +108,92 @@ def parse_time(value: str) -> float | None:
         return None
 
 
-def _location(obj: dict[str, Any], name: str) -> str:
-    """The LOCATION of ``origin``/``destination``; raises ValueError with the message."""
+def _place(obj: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ``origin``/``destination`` object, its LOCATION checked."""
     place = obj.get(name)
     if type(place) is not dict:
         if place is None and name not in obj:
-            raise ValueError(f"{name}: required field is missing")
-        raise ValueError(_want(name, 'an object {"location": LOCATION}', place))
+            _missing(name)
+        _want(name, 'an object {"location": LOCATION}', place)
     loc = place.get("location")
     if type(loc) is not str:
         if loc is None and "location" not in place:
-            raise ValueError(f"{name}.location: required field is missing")
-        raise ValueError(_want(f"{name}.location", _LOCATION_TEXT, loc))
+            _missing(f"{name}.location")
+        _want(f"{name}.location", _LOCATION_TEXT, loc)
     if loc not in _SEEN_LOCATIONS:
         if _LOCATION.match(loc) is None:
-            raise ValueError(_want(f"{name}.location", _LOCATION_TEXT, loc))
+            _want(f"{name}.location", _LOCATION_TEXT, loc)
         if len(_SEEN_LOCATIONS) < 65536:  # bounded: hostile input cannot grow it forever
             _SEEN_LOCATIONS.add(loc)
-    if name == "destination":
-        system = place.get("system")
-        if system is not None and type(system) is not str:
-            raise ValueError(_want("destination.system", "a string", system))
-        if system is None and "system" in place:
-            raise ValueError(_want("destination.system", "a string", system))
-    return loc
+    return place
+
+
+def _place_extra(place: dict[str, Any], name: str, key: str) -> str | None:
+    """``origin.regime`` or ``destination.system``: absent, or a valid string."""
+    value = place.get(key)
+    if value is None:
+        if key in place:
+            _want(f"{name}.{key}", "a string", value)
+        return None
+    if type(value) is not str:
+        _want(f"{name}.{key}", "a string", value)
+    if key == "regime" and value not in _REGIMES:
+        _want("origin.regime", "one of " + ", ".join(ORIGIN_REGIMES), value)
+    return value
 
 
 def _optional_str(obj: dict[str, Any], name: str) -> str | None:
     value = obj.get(name)
     if value is None:
         if name in obj:
-            raise ValueError(_want(name, "a string", value))
+            _want(name, "a string", value)
         return None
     if type(value) is not str:
-        raise ValueError(_want(name, "a string", value))
+        _want(name, "a string", value)
     return value
 
 
 def _encryption(obj: dict[str, Any]) -> tuple[str | None, str | None]:
     enc = obj["encryption"]
     if type(enc) is not dict:
-        raise ValueError(_want("encryption", "an object {in_transit?, at_rest?}", enc))
+        _want("encryption", "an object {in_transit?, at_rest?}", enc)
     in_transit = enc.get("in_transit")
     if (in_transit is not None or "in_transit" in enc) and (
         type(in_transit) is not str or in_transit not in _IN_TRANSIT
     ):
-        raise ValueError(
-            _want("encryption.in_transit", "one of " + ", ".join(IN_TRANSIT), in_transit)
-        )
+        _want("encryption.in_transit", "one of " + ", ".join(IN_TRANSIT), in_transit)
     at_rest = enc.get("at_rest")
     if (at_rest is not None or "at_rest" in enc) and (
         type(at_rest) is not str or at_rest not in _AT_REST
     ):
-        raise ValueError(_want("encryption.at_rest", "one of " + ", ".join(AT_REST), at_rest))
+        _want("encryption.at_rest", "one of " + ", ".join(AT_REST), at_rest)
     return in_transit, at_rest
 
 
-def _tenant(obj: dict[str, Any]) -> tuple[str, str | None, tuple[Any, ...]]:
+def _tenant(obj: dict[str, Any]) -> tuple[str, str | None, tuple[SettingItem, ...]]:
     tenant = obj["tenant"]
     if type(tenant) is not dict:
-        raise ValueError(_want("tenant", 'an object {"id": string, ...}', tenant))
+        _want("tenant", 'an object {"id": string, ...}', tenant)
     tid = tenant.get("id")
     if type(tid) is not str:
         if tid is None and "id" not in tenant:
-            raise ValueError("tenant.id: required field is missing")
-        raise ValueError(_want("tenant.id", "a string", tid))
+            _missing("tenant.id")
+        _want("tenant.id", "a string", tid)
     home = tenant.get("home_region")
     if type(home) is not str and (home is not None or "home_region" in tenant):
-        raise ValueError(_want("tenant.home_region", "a string", home))
+        _want("tenant.home_region", "a string", home)
     settings = tenant.get("settings")
     if settings is None:
         if "settings" in tenant:
-            raise ValueError(_want("tenant.settings", "an object", settings))
+            _want("tenant.settings", "an object", settings)
         return tid, home, ()
     if type(settings) is not dict:
-        raise ValueError(_want("tenant.settings", "an object of string/number/boolean", settings))
-    items = []
+        _want("tenant.settings", "an object of string/number/boolean", settings)
+    items: list[SettingItem] = []
     for key, value in settings.items():
         kind = type(value)
         if kind is not str and kind is not bool and kind is not int and kind is not float:
-            raise ValueError(_want(f"tenant.settings.{key}", "a string, number or boolean", value))
+            _want(f"tenant.settings.{key}", "a string, number or boolean", value)
         # The type is part of the key: True == 1 in Python, but not in a policy.
         items.append((key, kind, value))
     return tid, home, tuple(items)
@@ -189,96 +206,102 @@ def _retention(obj: dict[str, Any]) -> int | None:
     if type(value) is float and value.is_integer():
         value = int(value)  # JSON Schema counts 30.0 as an integer
     if type(value) is not int or value < 0:
-        raise ValueError(_want("retention_days", "an integer >= 0 or null", value))
+        _want("retention_days", "an integer >= 0 or null", value)
     return value
 
 
 def _special(obj: dict[str, Any]) -> tuple[str, ...]:
     value = obj["special_categories"]
     if type(value) is not list:
-        raise ValueError(_want("special_categories", "an array of special categories", value))
+        _want("special_categories", "an array of special categories", value)
     for i, item in enumerate(value):
         if type(item) is not str or item not in _SPECIAL:
-            raise ValueError(
-                _want(f"special_categories[{i}]", "one of " + ", ".join(SPECIAL_CATEGORIES), item)
-            )
+            _want(f"special_categories[{i}]", "one of " + ", ".join(SPECIAL_CATEGORIES), item)
     return tuple(sorted(set(value)))
 
 
-def _rest(obj: dict[str, Any]) -> None:
-    """Fields that do not change a decision but must still be well-formed."""
+def _rest(obj: dict[str, Any]) -> str | None:
+    """Fields that do not change a stateless decision but must still be well-formed; the
+    subject key, if any (memory keys on it)."""
     subject = obj.get("subject")
-    if (subject is not None or "subject" in obj) and (
-        type(subject) is not dict or type(subject.get("key")) is not str
-    ):
-        raise ValueError(_want("subject", 'an object {"key": string}', subject))
+    subject_key = None
+    if subject is not None or "subject" in obj:
+        if type(subject) is not dict or type(subject.get("key")) is not str:
+            _want("subject", 'an object {"key": string}', subject)
+        subject_key = subject["key"]
     upstream = obj.get("upstream")
     if upstream is not None or "upstream" in obj:
         if type(upstream) is not list:
-            raise ValueError(_want("upstream", "an array of event ids", upstream))
+            _want("upstream", "an array of event ids", upstream)
         for i, item in enumerate(upstream):
             if type(item) is not str:
-                raise ValueError(_want(f"upstream[{i}]", "a string", item))
+                _want(f"upstream[{i}]", "a string", item)
     labels = obj.get("labels")
     if labels is not None or "labels" in obj:
         if type(labels) is not dict:
-            raise ValueError(_want("labels", "an object of string values", labels))
+            _want("labels", "an object of string values", labels)
         for key, value in labels.items():
             if type(value) is not str:
-                raise ValueError(_want(f"labels.{key}", "a string", value))
+                _want(f"labels.{key}", "a string", value)
     _optional_str(obj, "service")
+    return subject_key
 
 
-def parse_event(obj: object) -> Parsed | str:
+def parse_event(obj: object) -> Event | Invalid:
     """Validate a decoded JSON value as a v1 event.
 
-    Returns ``(event_id, event_time_seconds, flow, tenant_id)`` for a valid event, or a
-    message naming the first wrong field and why. Never raises.
+    Returns the typed Event, or an Invalid naming the first wrong field and why (with the
+    input's event id when it can be read). Never raises.
     """
     if type(obj) is not dict:
-        return _want("event", "a JSON object", obj)
+        return Invalid.of("not_object", "event", f"expected a JSON object, got {_kind(obj)} "
+                          f"{show(obj)}")
     try:
         return _parse(obj)
-    except ValueError as exc:
-        return str(exc)
+    except _Reject as exc:
+        return exc.invalid.with_event_id(readable_event_id(obj))
     except Exception as exc:  # pragma: no cover - a bug here must still not stop a stream
-        return f"event: could not be validated ({type(exc).__name__})"
+        return Invalid.of("wrong_value", "event", f"could not be validated ({type(exc).__name__})",
+                          readable_event_id(obj))
 
 
-def _parse(obj: dict[str, Any]) -> Parsed:
+def _parse(obj: dict[str, Any]) -> Event:
     event_id = obj.get("event_id")
     if type(event_id) is not str or not 0 < len(event_id) <= 128:
         if event_id is None and "event_id" not in obj:
-            raise ValueError("event_id: required field is missing")
-        raise ValueError(_want("event_id", "a string of 1-128 characters", event_id))
+            _missing("event_id")
+        _want("event_id", "a string of 1-128 characters", event_id)
     version = obj.get("spec_version", "1")
     if version != "1" or type(version) is not str:
-        raise ValueError(
-            f"spec_version: unsupported version {show(version)}; this auditor reads '1'"
-        )
+        raise _Reject(Invalid.of("unsupported_version", "spec_version",
+                                 f"unsupported version {show(version)}; this auditor reads '1'"))
     when = obj.get("event_time")
     if type(when) is not str:
         if when is None and "event_time" not in obj:
-            raise ValueError("event_time: required field is missing")
-        raise ValueError(_want("event_time", "an RFC 3339 date-time string", when))
+            _missing("event_time")
+        _want("event_time", "an RFC 3339 date-time string", when)
     seconds = parse_time(when)
     if seconds is None:
-        raise ValueError(
-            f"event_time: {show(when)} is not an RFC 3339 date-time with offset "
-            "(e.g. 2026-03-14T09:26:53Z)"
-        )
+        raise _Reject(Invalid.of(
+            "wrong_value", "event_time",
+            f"{show(when)} is not an RFC 3339 date-time with offset (e.g. 2026-03-14T09:26:53Z)",
+        ))
     data_class = obj.get("data_class")
     if type(data_class) is not str:
         if data_class is None and "data_class" not in obj:
-            raise ValueError("data_class: required field is missing")
-        raise ValueError(_want("data_class", "a string", data_class))
+            _missing("data_class")
+        _want("data_class", "a string", data_class)
     operation = obj.get("operation")
     if type(operation) is not str or operation not in _OPERATIONS:
         if operation is None and "operation" not in obj:
-            raise ValueError("operation: required field is missing")
-        raise ValueError(_want("operation", "one of " + ", ".join(OPERATIONS), operation))
-    origin = _location(obj, "origin")
-    destination = _location(obj, "destination")
+            _missing("operation")
+        _want("operation", "one of " + ", ".join(OPERATIONS), operation)
+    origin = _place(obj, "origin")
+    destination = _place(obj, "destination")
+    # The common event names neither: two dict lookups instead of two calls.
+    regime = _place_extra(origin, "origin", "regime") if "regime" in origin else None
+    system = _place_extra(destination, "destination", "system") if "system" in destination \
+        else None
     processor = _optional_str(obj, "processor")
     purpose = _optional_str(obj, "purpose")
     in_transit, at_rest = _encryption(obj) if "encryption" in obj else (None, None)
@@ -289,20 +312,21 @@ def _parse(obj: dict[str, Any]) -> Parsed:
     special = _special(obj) if "special_categories" in obj else ()
     anonymized = obj.get("anonymized", False)
     if type(anonymized) is not bool:
-        raise ValueError(_want("anonymized", "a boolean", anonymized))
+        _want("anonymized", "a boolean", anonymized)
     tenant_id, home, settings = _tenant(obj) if "tenant" in obj else (None, None, ())
     derogation = obj.get("derogation")
     if (derogation is not None or "derogation" in obj) and (
         type(derogation) is not str or derogation not in _DEROGATIONS
     ):
-        raise ValueError(_want("derogation", "one of " + ", ".join(DEROGATIONS), derogation))
+        _want("derogation", "one of " + ", ".join(DEROGATIONS), derogation)
+    subject = None
     if "subject" in obj or "upstream" in obj or "labels" in obj or "service" in obj:
-        _rest(obj)
-    flow = (
+        subject = _rest(obj)
+    flow = Flow(
         data_class,
         operation,
-        origin,
-        destination,
+        origin["location"],
+        destination["location"],
         processor,
         purpose,
         in_transit,
@@ -314,14 +338,15 @@ def _parse(obj: dict[str, Any]) -> Parsed:
         home,
         settings,
         derogation,
+        regime,
     )
-    return event_id, seconds, flow, tenant_id
+    return Event(event_id, seconds, flow, tenant_id, subject, system, obj)
 
 
 def validation_error(obj: object) -> str | None:
     """None if ``obj`` is a valid lineage event v1, else what is wrong with it."""
     result = parse_event(obj)
-    return result if type(result) is str else None
+    return result.message if type(result) is Invalid else None
 
 
 def readable_event_id(obj: object) -> str | None:

@@ -32,21 +32,5 @@ DEROGATIONS: tuple[str, ...] = (
     "vital_interests",
     "public_register",
 )
-# The field order of a flow key (see validate.Parsed.flow).
-FLOW_FIELDS: tuple[str, ...] = (
-    "data_class",
-    "operation",
-    "origin",
-    "destination",
-    "processor",
-    "purpose",
-    "in_transit",
-    "at_rest",
-    "retention_days",
-    "retention_stated",
-    "special_categories",
-    "anonymized",
-    "home_region",
-    "settings",
-    "derogation",
-)
+# Regimes an onward transfer can stay under (origin.regime, spec §1).
+ORIGIN_REGIMES: tuple[str, ...] = ("eu_gdpr", "uk_gdpr")

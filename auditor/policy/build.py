@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from auditor.events.vocabulary import SPECIAL_CATEGORIES
 from auditor.legal.countries import iso_countries
 from auditor.locations import load_catalogue
 from auditor.policy.errors import PolicyIssue, Where
@@ -238,6 +237,18 @@ class _Draft:
         self.purposes: dict[str, Named] = {}
         self.settings: dict[str, Setting] = {}
 
+    def section(self, what: str) -> Mapping[str, Any]:
+        """The names of one kind a parameter may refer to ('purpose', 'tenant setting', …)."""
+        sections: dict[str, Mapping[str, Any]] = {
+            "data class": self.data_classes,
+            "purpose": self.purposes,
+            "processor": self.processors,
+            "tenant setting": self.settings,
+            "zone": self.zones,
+            "site": self.sites,
+        }
+        return sections[what]
+
 
 def _entries(merged: Merged, section: str) -> list[tuple[str, dict[str, Any], Where]]:
     out = []
@@ -424,40 +435,40 @@ def _check_broken_rule(c: _Checker, raw: dict[str, Any], draft: _Draft, where: W
         pass  # malformed parts are already reported by the schema check
 
 
+class _Params:
+    """The ParamContext a rule kind checks its parameters' names with (auditor.rules.base)."""
+
+    def __init__(self, c: _Checker, draft: _Draft, where: Where) -> None:
+        self.c = c
+        self.draft = draft
+        self.where = where
+
+    def error(self, message: str, path: str) -> None:
+        self.c.error(self.where, message, path)
+
+    def pattern(self, pattern: str, path: str) -> None:
+        self.c.pattern(pattern, self.draft, self.where, path)
+
+    def known(self, what: str, name: str, path: str) -> bool:
+        return self.c.known(what, name, self.draft.section(what), self.where, path)
+
+    def country(self, code: str, path: str) -> None:
+        self.c.country(code, self.where, path)
+
+    def setting_type(self, name: str) -> str | None:
+        setting = self.draft.settings.get(name)
+        return setting.type if setting is not None else None
+
+
 def _check_params(
     c: _Checker, kind: str, params: Mapping[str, Any], draft: _Draft, where: Where
 ) -> None:
-    if kind == "residency":
-        for i, pattern in enumerate(params.get("allowed", ())):
-            c.pattern(pattern, draft, where, f"params.allowed[{i}]")
-    elif kind == "purpose":
-        for key in ("allowed", "denied"):
-            for i, name in enumerate(params.get(key, ())):
-                c.known("purpose", name, draft.purposes, where, f"params.{key}[{i}]")
-    elif kind == "retention" and "tenant_setting" in params:
-        name = params["tenant_setting"]
-        if (
-            c.known("tenant setting", name, draft.settings, where, "params.tenant_setting")
-            and draft.settings[name].type != "int"
-        ):
-            c.error(
-                where,
-                f"tenant setting '{name}' must have type int to override max_days",
-                "params.tenant_setting",
-            )
-    elif kind == "sovereignty":
-        for key in ("allowed_parent_countries", "allowed_countries"):
-            for i, code in enumerate(params.get(key, ())):
-                if code not in ("EEA", "EU"):
-                    c.country(code, where, f"params.{key}[{i}]")
-    elif kind == "special_category":
-        for i, name in enumerate(params.get("categories", ())):
-            if name not in SPECIAL_CATEGORIES:
-                c.error(
-                    where,
-                    f"'{name}' is not a GDPR Art. 9 category{suggest(name, SPECIAL_CATEGORIES)}",
-                    f"params.categories[{i}]",
-                )
+    # Imported here: the rule kinds import the policy model, whose package imports this.
+    from auditor.rules import kinds
+
+    found = kinds().get(kind)
+    if found is not None:
+        found.check_params(_Params(c, draft, where), params)
 
 
 def _exceptions(

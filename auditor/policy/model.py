@@ -8,17 +8,6 @@ from typing import Any
 
 from auditor.policy.errors import Where
 
-KINDS = (
-    "residency",
-    "transfer",
-    "sovereignty",
-    "purpose",
-    "encryption",
-    "retention",
-    "special_category",
-    "home_region",
-    "erasure",
-)
 SEVERITIES = ("low", "medium", "high", "critical")
 EFFECTS = ("deny", "warn", "dryrun")
 

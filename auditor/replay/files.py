@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from auditor.inputs import read_lines
+from auditor.intake import Oversized, read_lines
 from auditor.replay.records import Record, SourceError
 
 
@@ -18,8 +18,9 @@ class FileSource:
     kind = "files"
     unit = "bytes"
 
-    def __init__(self, paths: Sequence[str]) -> None:
+    def __init__(self, paths: Sequence[str], max_line_bytes: int) -> None:
         self.paths = list(paths)
+        self.max_line_bytes = max_line_bytes
         self._files: list[dict[str, Any]] = []
         self.records_read = 0
         self.outside_window = 0
@@ -61,10 +62,12 @@ class FileSource:
         for entry in self._files:
             path = entry["path"]
             try:
-                for number, raw in read_lines(path):
+                for line in read_lines(path, self.max_line_bytes):
                     entry["lines"] += 1
                     self.records_read += 1
-                    yield Record(raw, 0, number, (), len(raw) + 1)
+                    raw = line.raw
+                    size = raw.size if isinstance(raw, Oversized) else len(raw) + 1
+                    yield Record(raw, 0, line.number, (), size)
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
                 raise SourceError(f"cannot read {path}: {exc}") from exc
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from auditor.engine import Engine
-from auditor.inputs import NotJson, decode
+import orjson
+
+from auditor.engine import Decider, Engine
+from auditor.intake import Intake
 from auditor.replay.records import Record, ReplaySource
-from auditor.replay.run import Decider
+from auditor.replay.run import feed
 from auditor.replay.window import Window
 from auditor.report import Diff, ReportBuilder
 
@@ -37,7 +39,7 @@ class ReplayJob:
         *,
         policy_path: str,
         window: Window,
-        kafka: bool,
+        intake: Intake | None = None,
         baseline: Engine | None = None,
         baseline_path: str | None = None,
         live: ReplaySource | None = None,
@@ -49,7 +51,7 @@ class ReplayJob:
         self.engine = engine
         self.source = source
         self.window = window
-        self.kafka = kafka
+        self.intake = intake or Intake()
         self.baseline = baseline
         self.live = live
         self.now = now
@@ -80,8 +82,13 @@ class ReplayJob:
         if self.live is not None and self.diff is not None:
             for record in track(self.live.records(), "reading live decisions", self.live.total,
                                 self.live.unit):
-                value = decode(record.raw)
-                self.diff.add_baseline_record(None if type(value) is NotJson else value)
+                value: object = None
+                if isinstance(record.raw, bytes):
+                    try:
+                        value = orjson.loads(record.raw)
+                    except orjson.JSONDecodeError:
+                        value = None
+                self.diff.add_baseline_record(value)
             self.diff.description["partitions"] = self.live.sources()[0]["partitions"]
         return self.builder.report(
             period={"from": self.window.start, "to": self.window.end,
@@ -94,14 +101,14 @@ class ReplayJob:
         )
 
     def _decide(self, records: Iterable[Record]) -> None:
-        decider = Decider(self.engine, kafka=self.kafka)
-        shadow = Decider(self.baseline, kafka=self.kafka) if self.baseline is not None else None
+        decider = Decider(self.engine, self.intake)
+        shadow = Decider(self.baseline, self.intake) if self.baseline is not None else None
         diff = self.diff
         for record in records:
-            for decision in decider.feed(record):
+            for decision in feed(decider, record):
                 self.builder.add(decision)
             if shadow is not None and diff is not None:
-                for decision in shadow.feed(record):
+                for decision in feed(shadow, record):
                     diff.add_baseline(decision)
         if self.now is not None:
             for decision in decider.close(self.now):

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from auditor.intake import Oversized
+
 
 class SourceError(Exception):
     """The replay's source (broker, topic, file) cannot be read; the message says why."""
@@ -15,7 +17,7 @@ class SourceError(Exception):
 class Record:
     """Raw input as read: ``stream`` selects the memory store (a partition; 0 for files)."""
 
-    raw: bytes
+    raw: bytes | Oversized  # Oversized: a file line over the size limit, not kept
     stream: int
     position: int  # the Kafka offset, or the line number in its file
     headers: tuple[tuple[str, bytes], ...] = ()

@@ -20,7 +20,7 @@ import mode
 from faust.app.base import BootStrategy
 
 from auditor.engine import Engine
-from auditor.stream.batches import BatchAbandoned, Decider, Delivered, Observer
+from auditor.stream.batches import BatchAbandoned, Batcher, Delivered, Observer
 from auditor.stream.changelog import RestoreFailed, read_partition
 from auditor.stream.memory import PartitionMemory, changelog_topic
 from auditor.stream.pipeline import Pipeline
@@ -72,9 +72,9 @@ class WorkerApp(faust.App):
 class DecideService(mode.Service):
     """Takes batches from the source, decides them, delivers, then marks them done."""
 
-    def __init__(self, decider: Decider, make_source: SourceFactory, settings: Settings,
+    def __init__(self, batcher: Batcher, make_source: SourceFactory, settings: Settings,
                  app: WorkerApp, **kwargs: Any) -> None:
-        self.decider = decider
+        self.batcher = batcher
         self.make_source = make_source
         self.settings = settings
         self.app = app
@@ -94,7 +94,7 @@ class DecideService(mode.Service):
         self._loop_task = asyncio.ensure_future(self._run())
 
     def _assigned(self, partitions: list[int]) -> None:
-        memory = self.decider.memory
+        memory = self.batcher.memory
         if memory is None:
             return
         topic = changelog_topic(self.settings.group_id)
@@ -108,27 +108,27 @@ class DecideService(mode.Service):
                      time.monotonic() - started)
 
     def _revoked(self, partitions: list[int]) -> None:
-        self.decider.forget(partitions)
+        self.batcher.forget(partitions)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         source = self.source
         assert source is not None
-        decider = self.decider
+        batcher = self.batcher
         batch_max = self.settings.batch_max
         within_s = self.settings.batch_within_s
         try:
             while not self._stopping:
-                room = batch_max - len(decider.pending)
+                room = batch_max - len(batcher.pending)
                 if room > 0:
                     # Pending records left from the last batch: take only what is ready.
-                    wait = 0.0 if decider.pending else within_s
+                    wait = 0.0 if batcher.pending else within_s
                     taken = await loop.run_in_executor(self._io, source.take, room, wait)
-                    decider.pending.extend(taken)
-                if not decider.pending:
+                    batcher.pending.extend(taken)
+                if not batcher.pending:
                     continue
-                batch = decider.decide(time.monotonic())
-                await decider.deliver(batch)
+                batch = batcher.decide(time.monotonic())
+                await batcher.deliver(batch)
                 source.done(batch.records)
         except (BatchAbandoned, SourceError, RestoreFailed) as exc:
             log.critical("%s", exc)
@@ -149,7 +149,7 @@ class DecideService(mode.Service):
         loop = asyncio.get_running_loop()
         if self.source is not None:
             await loop.run_in_executor(self._io, self.source.close)
-        self.decider.sink.close()
+        self.batcher.sink.close()
         self._io.shutdown(wait=True)
 
 
@@ -194,16 +194,15 @@ def create_app(
     out = sink or KafkaSink(settings.kafka_client_config(), topics,
                             timeout_s=settings.delivery_timeout_s,
                             changelog_batch_bytes=settings.changelog_batch_bytes)
-    pipeline = Pipeline(
-        engine, worker_id=settings.worker_id, max_event_bytes=settings.max_event_bytes
-    )
-    decider = Decider(pipeline, out, max_events=settings.batch_max, memory=memory,
+    pipeline = Pipeline(engine, memory=memory, worker_id=settings.worker_id,
+                        max_event_bytes=settings.max_event_bytes)
+    batcher = Batcher(pipeline, out, max_events=settings.batch_max,
                       observe=observe, on_delivered=on_delivered)
 
     def kafka_source(on_assign: Rebalance, on_revoke: Rebalance) -> Source:
         return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke)
 
-    service = DecideService(decider, source or kafka_source, settings, app)
+    service = DecideService(batcher, source or kafka_source, settings, app)
     app.service(service)  # type: ignore[arg-type]  # Faust takes instances too
     app.decide_service = service
 

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from auditor.engine import Decision
-from auditor.stream.memory import PartitionMemory
 from auditor.stream.pipeline import Output, Pipeline, Source
 from auditor.stream.sink import DeliveryFailed, Sink
 from auditor.stream.source import Record
@@ -40,7 +39,7 @@ class Batch:
     decided_at: float
 
 
-class Decider:
+class Batcher:
     """Decides records in batches of at most ``max_events`` events (one code path: Pipeline).
 
     A batch record (NDJSON) counts as its events, so a batch stays bounded in memory and
@@ -53,7 +52,6 @@ class Decider:
         sink: Sink,
         *,
         max_events: int,
-        memory: PartitionMemory | None = None,
         observe: Observer | None = None,
         on_delivered: Delivered | None = None,
         retry_pause_s: float = 1.0,
@@ -61,7 +59,7 @@ class Decider:
         self.pipeline = pipeline
         self.sink = sink
         self.max_events = max_events
-        self.memory = memory
+        self.memory = pipeline.memory
         self.observe = observe
         self.on_delivered = on_delivered
         self.retry_pause_s = retry_pause_s
@@ -81,9 +79,7 @@ class Decider:
             rec = pending.popleft()
             records.append(rec)
             source = Source(rec.topic, rec.partition, rec.offset, rec.timestamp_ms)
-            store = memory.store(rec.partition) if memory is not None else None
-            for decision, reason, outs in process(rec.value, rec.key, rec.headers, source,
-                                                  store):
+            for decision, reason, outs in process(rec.value, rec.key, rec.headers, source):
                 outputs.extend(outs)
                 events += 1
                 if observe is not None:

@@ -52,7 +52,8 @@ class PartitionStore:
 
 
 class PartitionMemory:
-    """The stores of the partitions this worker holds, and their pending changes."""
+    """The stores of the partitions this worker holds, and their pending changes (the
+    ``Stores`` of the worker's decide loop: stream N is input partition N)."""
 
     def __init__(self) -> None:
         self.stores: dict[int, PartitionStore] = {}
@@ -63,6 +64,9 @@ class PartitionMemory:
         if store is None:
             store = self.stores[partition] = PartitionStore(partition)
         return store
+
+    def streams(self) -> Iterable[int]:
+        return sorted(self.stores)
 
     def restore(self, partition: int, records: Iterable[tuple[bytes | None, bytes | None]]) -> int:
         """Rebuild ``partition``'s store from its changelog records, oldest first.

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.engine import Decision, Engine
-from auditor.engine.memory import Store
+from auditor.engine import Decider, Decision, Engine
+from auditor.events.invalid import CODES
 from auditor.events.keys import partition_key
-from auditor.inputs import NotJson, decode
-from auditor.stream.openlineage import unwrap_run_event
+from auditor.intake import DEFAULT_MAX_EVENT_BYTES, Intake, is_batch, split_batch
+from auditor.memory import DictStores
+
+if TYPE_CHECKING:
+    from auditor.stream.memory import PartitionMemory
 
 Headers = list[tuple[str, bytes]]
-BATCH_CONTENT_TYPE = b"application/x-ndjson"
 # Kafka Connect's dead-letter context headers, so existing DLQ tooling reads ours.
 H_TOPIC = "__connect.errors.topic"
 H_PARTITION = "__connect.errors.partition"
@@ -28,17 +30,10 @@ H_EXC_MESSAGE = "__connect.errors.exception.message"
 H_BATCH_INDEX = "auditor.batch.index"
 H_TRUNCATED = "auditor.dlq.original.bytes"
 H_SHA256 = "auditor.dlq.original.sha256"
-REASONS = (
-    "not_json",
-    "not_utf8",
-    "too_deep",
-    "too_large",
-    "not_object",
-    "missing_field",
-    "unsupported_version",
-    "wrong_value",
-    "openlineage",
-)
+# The invalid-input codes (a metric label, the dead-letter exception class header).
+REASONS = tuple(CODES)
+# Codes of input that never got as far as being JSON (Kafka Connect's converter stage).
+_CONVERTER_CODES = frozenset({"not_json", "not_utf8", "too_deep", "too_large"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,72 +61,28 @@ class Output:
     partition: int | None = None
 
 
-def reason_class(message: str) -> str:
-    """The bounded class of an invalid-input message (a metric label, a DLQ header)."""
-    if message.startswith("event: not valid JSON"):
-        if "UTF-8" in message or "utf-8" in message:
-            return "not_utf8"
-        if "depth limit" in message:
-            return "too_deep"
-        return "not_json"
-    if message.startswith("event:") and "byte limit" in message:
-        return "too_large"
-    if message.startswith("event: expected a JSON object"):
-        return "not_object"
-    if message.startswith("openlineage:"):
-        return "openlineage"
-    if message.startswith("spec_version:"):
-        return "unsupported_version"
-    if message.endswith("required field is missing"):
-        return "missing_field"
-    return "wrong_value"
-
-
-def split_batch(value: bytes, headers: Mapping[str, bytes]) -> list[bytes]:
-    """The events of one record: one, or every line of an NDJSON batch record."""
-    if headers.get("content-type") == BATCH_CONTENT_TYPE:
-        return [line for line in value.split(b"\n") if line.strip()]
-    return [value]
-
-
 class Pipeline:
-    """Turns input records into output records with one engine; one code path for all."""
+    """Turns input records into output records through the one decide loop."""
 
     def __init__(
         self,
         engine: Engine,
         *,
+        memory: PartitionMemory | None = None,
         worker_id: str = "worker-1",
-        max_event_bytes: int = 1_048_576,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         max_copied_bytes: int = 262_144,
     ) -> None:
         self.engine = engine
+        # The memory of rules that remember, one store per input partition (None: the
+        # policy has no such rule).
+        self.memory = memory
+        self.decider = Decider(engine, Intake(max_event_bytes),
+                               memory if memory is not None else DictStores())
         self.worker_id = worker_id.encode()
-        self.max_event_bytes = max_event_bytes
         # Output records stay well under Kafka's default 1 MB limit: an event larger than
         # this is left out of its decision record and cut short in its dead letter.
         self.max_copied_bytes = max_copied_bytes
-
-    def decide(self, raw: bytes, store: Store | None = None) -> tuple[Decision, str | None]:
-        """The decision for one raw event and, if it is invalid, the reason class.
-
-        Deadline decisions the event's time passed wait in ``self.engine.due``.
-        """
-        if len(raw) > self.max_event_bytes:
-            message = f"event: {len(raw)} bytes is over the {self.max_event_bytes}-byte limit"
-            return self.engine.invalid(message), "too_large"
-        value = decode(raw)
-        if type(value) is NotJson:
-            return self.engine.invalid(str(value)), reason_class(str(value))
-        if type(value) is dict and "eventType" in value and "run" in value:
-            event = unwrap_run_event(value)
-            if isinstance(event, str):
-                return self.engine.invalid(event), "openlineage"
-            value = event
-        decision = self.engine.classify(value, store)
-        if decision.verdict == "invalid":
-            return decision, reason_class(decision.findings[0].message)
-        return decision, None
 
     def process(
         self,
@@ -139,9 +90,9 @@ class Pipeline:
         key: bytes | None,
         headers: Headers,
         source: Source,
-        store: Store | None = None,
     ) -> Iterator[tuple[Decision, str | None, list[Output]]]:
-        """Decisions and output records for one input record (several for a batch)."""
+        """Decisions and output records for one input record (several for a batch):
+        (decision, invalid-input code or None, outputs), deadline decisions first."""
         header_map = dict(headers)
         provenance = [
             ("auditor.source.topic", source.topic.encode()),
@@ -152,10 +103,11 @@ class Pipeline:
         if source.timestamp_ms is not None:
             provenance.append(("auditor.source.timestamp", str(source.timestamp_ms).encode()))
         items = split_batch(value or b"", header_map)
-        batch = len(items) > 1 or header_map.get("content-type") == BATCH_CONTENT_TYPE
+        batch = len(items) > 1 or is_batch(header_map)
+        decider = self.decider
         for index, raw in enumerate(items):
-            decision, reason = self.decide(raw, store)
-            for deadline in self._drain_due():
+            step = decider.raw(raw, source.partition)
+            for deadline in step.deadlines:
                 record = deadline.to_json()
                 yield (
                     deadline,
@@ -165,14 +117,16 @@ class Pipeline:
                         Output("finding", key, record, provenance),
                     ],
                 )
+            decision = step.decision
             extra = [(H_BATCH_INDEX, str(index).encode())] if batch else []
             out_key = self._key(decision, key)
             record = decision.to_json(with_event=len(raw) <= self.max_copied_bytes)
             outputs = [Output("decision", out_key, record, provenance + extra)]
+            invalid = step.invalid
             if decision.verdict == "violation":
                 outputs.append(Output("finding", out_key, record, provenance + extra))
-            elif reason is not None:
-                dead = self._dead_letter_headers(headers, source, decision, reason) + extra
+            elif invalid is not None:
+                dead = self._dead_letter_headers(headers, source, decision, invalid.code) + extra
                 copied = raw
                 if len(raw) > self.max_copied_bytes:
                     dead += [
@@ -181,15 +135,7 @@ class Pipeline:
                     ]
                     copied = raw[: self.max_copied_bytes]
                 outputs.append(Output("dead_letter", key, copied, dead))
-            yield decision, reason, outputs
-
-    def _drain_due(self) -> list[Decision]:
-        due = self.engine.due
-        if not due:
-            return due
-        out = list(due)
-        due.clear()
-        return out
+            yield decision, invalid.code if invalid is not None else None, outputs
 
     @staticmethod
     def _key(decision: Decision, key: bytes | None) -> bytes | None:
@@ -202,11 +148,7 @@ class Pipeline:
     def _dead_letter_headers(
         self, headers: Headers, source: Source, decision: Decision, reason: str
     ) -> Headers:
-        stage = (
-            b"VALUE_CONVERTER"
-            if reason in ("not_json", "not_utf8", "too_deep", "too_large")
-            else b"TRANSFORMATION"
-        )
+        stage = b"VALUE_CONVERTER" if reason in _CONVERTER_CODES else b"TRANSFORMATION"
         return [
             *headers,
             (H_TOPIC, source.topic.encode()),

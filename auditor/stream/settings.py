@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from auditor.intake import DEFAULT_MAX_EVENT_BYTES
+
 
 class Settings(BaseSettings):
     """Everything the worker, demo and emitter-side tools are configured with.
@@ -57,7 +59,7 @@ class Settings(BaseSettings):
     # arrived within batch_within_s; offsets are committed every commit_interval_s.
     batch_max: int = Field(default=1000, ge=1)
     batch_within_s: float = Field(default=0.005, gt=0)
-    max_event_bytes: int = Field(default=1_048_576, ge=1024)
+    max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=1024)
     delivery_timeout_s: float = Field(default=30.0, gt=0)
 
     # Operations (docs/metrics.md, docs/alerts.md): /metrics, and direct alert pushes.

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from auditor import schemas
-from auditor.engine import Decision, Engine
-from auditor.engine.memory import DictStore
+from auditor.engine import Decider, Decision, Engine
 from auditor.events.validate import parse_time
-from auditor.inputs import NotJson, decode
+from auditor.intake import Intake
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.source import Source, read_source
 
@@ -118,38 +119,41 @@ def _describe(d: Decision) -> str:
     return d.verdict + (f" [{', '.join(kinds)}]" if kinds else "")
 
 
-def run_suite(path: Path) -> list[CaseResult]:
-    """Run every case of the suite at ``path``. Raises SuiteError if it cannot be run."""
+def run_suite(path: Path, intake: Intake | None = None) -> list[CaseResult]:
+    """Run every case of the suite at ``path``. Raises SuiteError if it cannot be run.
+
+    Each case's events go through the one decide loop as bytes, exactly as a line of
+    ``auditor check`` or a Kafka record would, with a memory of their own.
+    """
     src, engine = _load(path)
+    intake = intake or Intake()
     defaults = src.data.get("defaults", {})
     results = []
     for i, case in enumerate(src.data["cases"]):
         expect = case["expect"]
-        store = DictStore()  # each case remembers only its own events
-        engine.due.clear()
+        decider = Decider(engine, intake)  # each case remembers only its own events
         deadlines: list[Decision] = []
         # Cases name their event ids only when the id matters.
         base = {"event_id": f"case-{i + 1}", **defaults}
         for j, before in enumerate(case.get("before", [])):
-            out = engine.decide(
-                merge({**base, "event_id": f"case-{i + 1}-before-{j + 1}"}, before), store
+            step = decider.raw(
+                orjson.dumps(merge({**base, "event_id": f"case-{i + 1}-before-{j + 1}"}, before))
             )
-            deadlines += out[:-1]
+            deadlines += step.deadlines
         if "raw" in case:
-            value = decode(case["raw"].encode())
-            d = engine.invalid(str(value)) if type(value) is NotJson else engine.classify(value)
+            step = decider.raw(case["raw"].encode())
         else:
             event = merge(base, case.get("event", {}))
             for field in case.get("remove", []):
                 event.pop(field, None)
-            out = engine.decide(event, store)
-            deadlines += out[:-1]
-            d = out[-1]
+            step = decider.raw(orjson.dumps(event))
+        deadlines += step.deadlines
+        d = step.decision
         if "now" in case:
             now = parse_time(case["now"])
             if now is None:
                 raise SuiteError(f"{path}: case {case['name']!r}: now is not an RFC 3339 time")
-            deadlines += engine.close(now, store)
+            deadlines += decider.close(now)
         problems = _check(expect, d)
         if "deadlines" in expect:
             got = sorted(f.kind for dl in deadlines for f in dl.findings)

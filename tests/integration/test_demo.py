@@ -9,8 +9,7 @@ import sys
 
 import pytest
 
-from auditor.cli.check_cmd import decisions
-from auditor.engine import Engine
+from auditor.engine import Decider, Engine, decide_all
 from auditor.policy import load_policy
 from auditor.tally import Tally
 from tests.integration.conftest import ROOT
@@ -41,7 +40,7 @@ def test_demo_runs_to_completion_and_cleans_up() -> None:
     engine = Engine(load_policy(ROOT / "policies" / "natterbox.yaml"))
     lines = (ROOT / "examples" / "natterbox.jsonl").read_bytes().splitlines()[:400]
     tally = Tally()
-    for decision in decisions(engine, enumerate(lines)):
+    for decision in decide_all(Decider(engine), lines):
         tally.add(decision)
     v = tally.verdicts
     expected = f"events: 400  allow: {v['allow']}  violation: {v['violation']}  " \

@@ -12,11 +12,9 @@ from click.testing import CliRunner, Result
 from confluent_kafka import Producer
 
 from auditor.broker import EmbeddedBroker, ensure_topics
-from auditor.cli.check_cmd import decisions
 from auditor.cli.replay_cmd import replay
-from auditor.engine import Engine
+from auditor.engine import Decider, Engine, decide_all
 from auditor.events.validate import parse_time
-from auditor.inputs import read_lines
 from auditor.policy import load_policy
 from auditor.replay import SourceError, make_window
 from auditor.replay.topic import TopicSource
@@ -24,6 +22,7 @@ from auditor.report import HashChain
 from auditor.tally import Tally
 from tests.conftest import TopicFactory
 from tests.integration.conftest import Cluster
+from tests.lines import raw_lines
 from tests.unit.helpers import EXAMPLE_POLICY, ROOT, event
 
 pytestmark = pytest.mark.integration
@@ -85,7 +84,8 @@ def report_of(out: Path) -> dict[str, Any]:
 
 
 def ids(source: TopicSource) -> list[tuple[int, str]]:
-    return [(r.stream, orjson.loads(r.raw)["event_id"]) for r in source.records()]
+    return [(r.stream, orjson.loads(r.raw)["event_id"]) for r in source.records()
+            if isinstance(r.raw, bytes)]
 
 
 @pytest.mark.parametrize("grace", [None, "10m"])
@@ -174,7 +174,7 @@ def test_topic_report_equals_auditor_check_and_two_runs_are_identical(
     kafka_bootstrap: str, topic_factory: TopicFactory, tmp_path: Path
 ) -> None:
     topic = topic_factory(partitions=1)
-    lines = [raw for _n, raw in read_lines(str(NATTERBOX_EVENTS))]
+    lines = raw_lines(NATTERBOX_EVENTS)
     produce(kafka_bootstrap, topic, [(raw, None, None) for raw in lines])
     now = "2027-01-01T00:00:00Z"
     files = []
@@ -185,8 +185,8 @@ def test_topic_report_equals_auditor_check_and_two_runs_are_identical(
         files.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
     assert files[0] == files[1]  # byte-identical JSON, HTML and CSV
     report = report_of(tmp_path / "a")
-    expected = list(decisions(Engine(load_policy(NATTERBOX)),
-                              read_lines(str(NATTERBOX_EVENTS)), parse_time(now)))
+    expected = list(decide_all(Decider(Engine(load_policy(NATTERBOX))),
+                                raw_lines(NATTERBOX_EVENTS), parse_time(now)))
     tally = Tally()
     chain = HashChain()
     for d in expected:
@@ -212,7 +212,7 @@ def _draft(tmp_path: Path) -> Path:
 def test_what_if_against_the_live_decisions_topic(cluster: Cluster, tmp_path: Path) -> None:
     topics = cluster.topics(partitions=2)
     cluster.start_worker(topics, policy=NATTERBOX)
-    lines = [raw for _n, raw in read_lines(str(NATTERBOX_EVENTS))]
+    lines = raw_lines(NATTERBOX_EVENTS)
     cluster.produce(topics.input, lines)
     live = cluster.read(topics.decisions, until=lambda got: len(got) >= len(lines),
                         timeout=120)

@@ -10,11 +10,10 @@ import pytest
 from confluent_kafka import Message
 
 from auditor import schemas
-from auditor.cli.check_cmd import decisions as check_decisions
-from auditor.engine import Engine
-from auditor.inputs import read_lines
+from auditor.engine import Decider, Engine, decide_all
 from auditor.policy import load_policy
 from tests.integration.conftest import EXAMPLE_POLICY, ROOT, Cluster
+from tests.lines import raw_lines
 
 pytestmark = pytest.mark.integration
 SAMPLE = ROOT / "examples" / "gdpr-transfers.jsonl"
@@ -47,7 +46,7 @@ def event(i: int, **extra: object) -> bytes:
 def test_decisions_match_auditor_check(cluster: Cluster) -> None:
     topics = cluster.topics()
     cluster.start_worker(topics)
-    lines = [raw for _, raw in read_lines(str(SAMPLE))]
+    lines = raw_lines(SAMPLE)
     cluster.produce(topics.input, lines)
     records = cluster.read(topics.decisions, until=lambda r: len(r) >= len(lines))
     assert len(records) == len(lines)
@@ -60,7 +59,7 @@ def test_decisions_match_auditor_check(cluster: Cluster) -> None:
         headers = dict(m.headers() or [])
         assert headers["auditor.source.topic"] == topics.input.encode()
     engine = Engine(load_policy(EXAMPLE_POLICY))
-    expected = [d.plain() for d in check_decisions(engine, read_lines(str(SAMPLE)))]
+    expected = [d.plain() for d in decide_all(Decider(engine), raw_lines(SAMPLE))]
     for want in expected:
         if want["event_id"] is None:
             continue

@@ -10,11 +10,12 @@ import orjson
 import pytest
 
 from auditor.engine import Engine
+from auditor.intake import BATCH_CONTENT_TYPE
 from auditor.policy import load_policy
 from auditor.stream.app import create_app
-from auditor.stream.batches import Decider
+from auditor.stream.batches import Batcher
 from auditor.stream.memory import PartitionMemory
-from auditor.stream.pipeline import BATCH_CONTENT_TYPE, Pipeline
+from auditor.stream.pipeline import Pipeline
 from auditor.stream.settings import Settings
 from auditor.stream.sink import MemorySink
 from auditor.stream.source import Rebalance, Record
@@ -83,30 +84,30 @@ def test_worker_decides_each_record_routes_outputs_and_marks_them_done(tmp_path:
 def test_a_batch_record_counts_as_its_events_and_a_batch_stops_at_max_events() -> None:
     pipeline = Pipeline(_engine())
     sink = MemorySink()
-    decider = Decider(pipeline, sink, max_events=3)
+    batcher = Batcher(pipeline, sink, max_events=3)
     ndjson = b"\n".join(_event(i, "dpf-processor") for i in range(5))
-    decider.pending.extend([
+    batcher.pending.extend([
         _record(0, ndjson, headers=[("content-type", BATCH_CONTENT_TYPE)]),
         _record(1, _event(9, "dpf-processor")),
     ])
-    first = decider.decide(time.monotonic())
+    first = batcher.decide(time.monotonic())
     # The whole batch record is decided (a record is never split), then the batch is full.
     assert [r.offset for r in first.records] == [0]
     assert first.events == 5
-    second = decider.decide(time.monotonic())
+    second = batcher.decide(time.monotonic())
     assert [r.offset for r in second.records] == [1]
     assert second.events == 1
-    assert not decider.pending
+    assert not batcher.pending
 
 
 def test_memory_changes_travel_with_the_batch_once_per_key_and_restore() -> None:
     engine = _engine("24calldesk.yaml")
     assert engine.memory is not None
     memory = PartitionMemory()
-    decider = Decider(Pipeline(engine), MemorySink(), max_events=100, memory=memory)
+    batcher = Batcher(Pipeline(engine, memory=memory), MemorySink(), max_events=100)
     lines = (ROOT / "examples" / "24calldesk.jsonl").read_bytes().splitlines()[:60]
-    decider.pending.extend(_record(i, line, partition=i % 2) for i, line in enumerate(lines))
-    batch = decider.decide(time.monotonic())
+    batcher.pending.extend(_record(i, line, partition=i % 2) for i, line in enumerate(lines))
+    batch = batcher.decide(time.monotonic())
     changelog = [o for o in batch.outputs if o.kind == "changelog"]
     assert changelog, "the pack's rules that remember wrote nothing"
     keys = [(o.partition, o.key) for o in changelog]
@@ -125,10 +126,10 @@ def test_partitions_taken_away_lose_their_undecided_records_and_memory() -> None
     memory.store(0).put("wm", 1.0)
     memory.store(1).put("wm", 2.0)
     memory.changes()
-    decider = Decider(Pipeline(_engine()), MemorySink(), max_events=10, memory=memory)
-    decider.pending.extend([_record(0, b"{}", partition=0), _record(1, b"{}", partition=1)])
-    decider.forget([1])
-    assert [r.partition for r in decider.pending] == [0]
+    batcher = Batcher(Pipeline(_engine(), memory=memory), MemorySink(), max_events=10)
+    batcher.pending.extend([_record(0, b"{}", partition=0), _record(1, b"{}", partition=1)])
+    batcher.forget([1])
+    assert [r.partition for r in batcher.pending] == [0]
     assert set(memory.stores) == {0}
 
 

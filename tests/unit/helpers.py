@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from auditor.engine import Engine
+from auditor.engine import Decider, Decision, Engine, Trace
 from auditor.policy import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,3 +54,15 @@ def transfer_event(event_id: str, processor: str = "dpf-processor", **extra: Any
         "destination": {"location": "aws:us-east-1"}, "processor": processor,
         "tenant": {"id": "t-1"}, **extra,
     })
+
+
+def decide(engine: Engine, value: object) -> Decision:
+    """The decision of one decoded event through the decide loop, with a fresh memory."""
+    return Decider(engine).value(value).decision
+
+
+def explain(engine: Engine, value: object) -> list[str]:
+    """The trace of deciding one decoded event, as ``auditor explain`` prints it."""
+    trace = Trace()
+    Decider(engine).value(value, trace=trace)
+    return trace.lines()

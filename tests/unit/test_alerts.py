@@ -15,14 +15,13 @@ from click.testing import CliRunner
 from prometheus_client import CollectorRegistry
 
 from auditor.cli import main
-from auditor.engine import Engine
+from auditor.engine import Decider, Engine
 from auditor.ops.alerts import API, AlertPostError, AlertPusher, post_json, post_with_retries
 from auditor.ops.incidents import LABEL_NAMES, Incidents, ViolationGroup, group_violations
 from auditor.ops.labels import LabelBounds
 from auditor.ops.metrics import WorkerMetrics
 from auditor.ops.policy_alert import policy_failure_alert
 from auditor.policy import load_policy
-from auditor.stream.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "policies" / "examples" / "gdpr-transfers.yaml"
@@ -60,14 +59,14 @@ def engine() -> Engine:
 
 def violations(engine: Engine, n: int, processor: str = "plain-processor",
                data_class: str = "personal_data", start: int = 0) -> list[ViolationGroup]:
-    pipeline = Pipeline(engine)
+    decider = Decider(engine)
     decisions = [
-        pipeline.decide(orjson.dumps({
+        decider.raw(orjson.dumps({
             "event_id": f"v-{i}", "event_time": "2026-03-02T09:00:00Z",
             "data_class": data_class, "operation": "transfer",
             "origin": {"location": "aws:eu-central-1"},
             "destination": {"location": "aws:us-east-1"}, "processor": processor,
-        }))[0]
+        })).decision
         for i in range(start, start + n)
     ]
     return group_violations(d for d in decisions if d.verdict == "violation")

@@ -18,8 +18,8 @@ from auditor.emit import (
     Emitter,
     QueueFullError,
 )
-from auditor.stream.pipeline import BATCH_CONTENT_TYPE as WORKER_CONTENT_TYPE
-from auditor.stream.pipeline import split_batch
+from auditor.intake import BATCH_CONTENT_TYPE as WORKER_CONTENT_TYPE
+from auditor.intake import split_batch
 
 
 class FakeError:

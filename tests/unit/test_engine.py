@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from auditor.engine import Engine
 from auditor.policy import load_policy
-from tests.unit.helpers import event
+from tests.unit.helpers import decide, event, explain
 
 POLICY = """
 apiVersion: auditor/v1
@@ -123,17 +123,17 @@ def ev(**changes: Any) -> dict[str, Any]:
 
 
 def kinds(engine: Engine, **changes: Any) -> list[tuple[str, str]]:
-    return [(f.rule, f.effect) for f in engine.classify(ev(**changes)).findings]
+    return [(f.rule, f.effect) for f in decide(engine, ev(**changes)).findings]
 
 
 def test_lawful_store_is_allowed(engine: Engine) -> None:
-    d = engine.classify(ev())
+    d = decide(engine, ev())
     assert (d.verdict, d.findings, d.transfer) == ("allow", (), None)
 
 
 def test_residency_allows_zone_and_home_region_only(engine: Engine) -> None:
     assert kinds(engine, destination={"location": "aws:eu-central-1"}) == []
-    d = engine.classify(ev(destination={"location": "aws:ap-southeast-1"}, processor="vendor"))
+    d = decide(engine, ev(destination={"location": "aws:ap-southeast-1"}, processor="vendor"))
     assert d.verdict == "violation"
     assert d.findings[0].rule == "r.residency"
     assert d.findings[0].message == (
@@ -146,7 +146,7 @@ def test_purpose_denied_and_allowed_lists(engine: Engine) -> None:
     assert kinds(engine, purpose="support") == []
     opted = {"id": "acme", "home_region": "EUR1", "settings": {"opt_out": True}}
     assert kinds(engine, purpose="support", tenant=opted) == [("r.support-permission", "warn")]
-    assert engine.classify(ev(purpose="support", tenant=opted)).verdict == "allow"
+    assert decide(engine, ev(purpose="support", tenant=opted)).verdict == "allow"
 
 
 def test_encryption_minimum_and_unstated(engine: Engine) -> None:
@@ -159,13 +159,13 @@ def test_encryption_minimum_and_unstated(engine: Engine) -> None:
 
 def test_retention_with_tenant_override_and_dryrun(engine: Engine) -> None:
     assert kinds(engine, retention_days=31) == [("r.retention", "dryrun")]
-    assert engine.classify(ev(retention_days=31)).verdict == "allow"  # dry-run never violates
+    assert decide(engine, ev(retention_days=31)).verdict == "allow"  # dry-run never violates
     tenant = {"id": "acme", "home_region": "EUR1", "settings": {"keep_days": 90}}
     assert kinds(engine, retention_days=90, tenant=tenant) == []
     assert kinds(engine, retention_days=None) == [("r.retention", "dryrun")]
     unstated = ev()
     del unstated["retention_days"]
-    assert [f.rule for f in engine.classify(unstated).findings] == ["r.retention"]
+    assert [f.rule for f in decide(engine, unstated).findings] == ["r.retention"]
 
 
 def test_sovereignty_uses_parent_country(engine: Engine) -> None:
@@ -185,8 +185,8 @@ def test_exception_waives_until_it_expires_by_event_time(engine: Engine) -> None
         "processor": "vendor",
         "tenant": {"id": "migrating"},
     }
-    before = engine.classify(ev(event_time="2026-05-31T23:59:59Z", **moved))
-    after = engine.classify(ev(event_time="2026-06-01T00:00:00Z", **moved))
+    before = decide(engine, ev(event_time="2026-05-31T23:59:59Z", **moved))
+    after = decide(engine, ev(event_time="2026-06-01T00:00:00Z", **moved))
     assert before.verdict == "allow"
     assert [e.id for e in before.outcome.exceptions] == ["X-1"]
     assert after.verdict == "violation"
@@ -194,7 +194,7 @@ def test_exception_waives_until_it_expires_by_event_time(engine: Engine) -> None
 
 
 def test_unknown_references_fail_closed(engine: Engine) -> None:
-    d = engine.classify(
+    d = decide(engine,
         ev(
             data_class="nope",
             processor="ghost",
@@ -211,7 +211,7 @@ def test_unknown_references_fail_closed(engine: Engine) -> None:
 
 
 def test_policy_without_transfer_rule_still_judges_chapter_v(engine: Engine) -> None:
-    d = engine.classify(
+    d = decide(engine,
         ev(
             operation="transfer",
             processor="eu-owned",
@@ -225,7 +225,7 @@ def test_policy_without_transfer_rule_still_judges_chapter_v(engine: Engine) -> 
 
 
 def test_non_personal_data_is_not_restricted(engine: Engine) -> None:
-    d = engine.classify(
+    d = decide(engine,
         ev(
             data_class="report",
             operation="transfer",
@@ -243,17 +243,17 @@ def test_equal_flows_share_one_outcome_and_cache_is_bounded(tmp_path: Path) -> N
     path = tmp_path / "p.yaml"
     path.write_text(POLICY + "limits: {max_decision_cache: 4}\n")
     small = Engine(load_policy(path))
-    a = small.classify(ev(event_id="a"))
-    b = small.classify(ev(event_id="b"))
+    a = decide(small, ev(event_id="a"))
+    b = decide(small, ev(event_id="b"))
     assert a.outcome is b.outcome
     assert a.event_id != b.event_id
     for days in range(20):
-        small.classify(ev(retention_days=days))
+        decide(small, ev(retention_days=days))
     assert len(small._cache) <= 4
 
 
 def test_decision_carries_policy_id_and_content_hash(engine: Engine, tmp_path: Path) -> None:
-    d = engine.classify(ev()).plain()
+    d = decide(engine, ev()).plain()
     assert d["policy"]["id"] == "unit"
     assert d["policy"]["version"] == engine.version
     changed = tmp_path / "changed.yaml"
@@ -262,7 +262,7 @@ def test_decision_carries_policy_id_and_content_hash(engine: Engine, tmp_path: P
 
 
 def test_explain_names_each_rule_and_why(engine: Engine) -> None:
-    lines = engine.explain(
+    lines = explain(engine,
         ev(
             destination={"location": "aws:ap-southeast-1"},
             processor="vendor",
@@ -327,6 +327,6 @@ def test_adding_exceptions_never_adds_findings(
         event_time=when,
         tenant={"id": tenant},
     )
-    plain = {(f.rule, f.effect) for f in engine.classify(e).findings}
-    less = {(f.rule, f.effect) for f in waived.classify(e).findings}
+    plain = {(f.rule, f.effect) for f in decide(engine, e).findings}
+    less = {(f.rule, f.effect) for f in decide(waived, e).findings}
     assert less <= plain

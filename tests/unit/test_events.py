@@ -6,19 +6,22 @@ from typing import Any
 
 import pytest
 
-from auditor.events import parse_event, validation_error
+from auditor.events import Event, Invalid, parse_event, validation_error
 from auditor.events.validate import parse_time, readable_event_id
 from tests.unit.helpers import BASE_EVENT, event
 
 
 def test_full_event_is_valid_and_yields_its_flow() -> None:
     parsed = parse_event(event())
-    assert not isinstance(parsed, str)
-    event_id, seconds, flow, tenant = parsed
-    assert event_id == "e-1"
-    assert seconds == 1772442000.0
-    assert tenant == "acme"
-    assert flow[:4] == ("personal_data", "transfer", "aws:eu-central-1", "aws:us-east-1")
+    assert isinstance(parsed, Event)
+    assert parsed.event_id == "e-1"
+    assert parsed.at == 1772442000.0
+    assert parsed.tenant == "acme"
+    assert (parsed.subject, parsed.system) == ("s-1", "s3://bucket")
+    flow = parsed.flow
+    assert (flow.data_class, flow.operation, flow.origin, flow.destination) == (
+        "personal_data", "transfer", "aws:eu-central-1", "aws:us-east-1"
+    )
 
 
 def test_minimal_event_is_valid() -> None:
@@ -76,6 +79,25 @@ def test_wrong_field_is_named_in_the_message(changes: dict[str, Any], field_name
     message = validation_error(event(**changes))
     assert message is not None
     assert message.startswith(field_named + ":"), message
+    invalid = parse_event(event(**changes))
+    assert isinstance(invalid, Invalid)
+    assert invalid.field == field_named
+    if "event_id" not in changes:
+        assert invalid.event_id == "e-1"  # readable: it names the event
+    expected = {"spec_version": "unsupported_version", "tenant.id": "missing_field"}
+    assert invalid.code == expected.get(field_named, "wrong_value")
+
+
+def test_origin_regime_is_part_of_the_flow() -> None:
+    onward = parse_event(event(origin={"location": "country:SG", "regime": "eu_gdpr"}))
+    assert isinstance(onward, Event)
+    assert onward.flow.origin_regime == "eu_gdpr"
+    plain = parse_event(event(origin={"location": "country:SG"}))
+    assert isinstance(plain, Event)
+    assert plain.flow != onward.flow
+    wrong = parse_event(event(origin={"location": "country:SG", "regime": "us_law"}))
+    assert isinstance(wrong, Invalid)
+    assert wrong.field == "origin.regime"
 
 
 @pytest.mark.parametrize(
@@ -85,26 +107,33 @@ def test_missing_required_field(missing: str) -> None:
     broken = event()
     del broken[missing]
     assert validation_error(broken) == f"{missing}: required field is missing"
+    invalid = parse_event(broken)
+    assert isinstance(invalid, Invalid)
+    assert (invalid.code, invalid.field) == ("missing_field", missing)
 
 
 @pytest.mark.parametrize("value", [None, 3, "text", [1], True])
 def test_non_object_is_invalid(value: object) -> None:
     assert validation_error(value) == validation_error(value)  # stable
     assert (validation_error(value) or "").startswith("event: expected a JSON object")
+    invalid = parse_event(value)
+    assert isinstance(invalid, Invalid)
+    assert invalid.code == "not_object"
 
 
 def test_integral_float_retention_counts_as_integer() -> None:
     parsed = parse_event(event(retention_days=30.0))
-    assert not isinstance(parsed, str)
-    assert parsed[2][8] == 30
+    assert isinstance(parsed, Event)
+    assert parsed.flow.retention_days == 30
+    assert type(parsed.flow.retention_days) is int
 
 
 def test_bool_and_int_settings_give_different_flows() -> None:
     a = parse_event(event(tenant={"id": "t", "settings": {"x": True}}))
     b = parse_event(event(tenant={"id": "t", "settings": {"x": 1}}))
-    assert not isinstance(a, str)
-    assert not isinstance(b, str)
-    assert a[2] != b[2]
+    assert isinstance(a, Event)
+    assert isinstance(b, Event)
+    assert a.flow != b.flow
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from auditor.cli.check_cmd import decisions
-from auditor.engine import Engine
-from auditor.inputs import read_lines
+from auditor.engine import Decider, Engine, decide_all
 from auditor.policy import load_policy
 from auditor.tally import Tally
 from auditor.traffic import Expected, generate, load_pack
+from tests.lines import raw_lines
 from tests.unit.helpers import ROOT
 
 EXPECTED = sorted((ROOT / "examples").glob("*.expected.json"))
@@ -31,7 +30,7 @@ def test_sample_counts_match_expected(expected_file: Path) -> None:
     sample = ROOT / "examples" / f"{pack}.jsonl"
     engine = Engine(load_policy(ROOT / "policies" / f"{pack}.yaml"))
     tally = Tally()
-    for decision in decisions(engine, read_lines(str(sample))):
+    for decision in decide_all(Decider(engine), raw_lines(sample)):
         tally.add(decision)
     assert tally.events == expected["events"] >= 1000
     assert dict(tally.verdicts) == expected["verdicts"]

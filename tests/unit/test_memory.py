@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from auditor import schemas
 from auditor.cli import main
-from auditor.engine import Decision, Engine
-from auditor.engine.memory import DictStore
+from auditor.engine import Decider, Decision, Engine
+from auditor.memory import DictStore, DictStores
 from auditor.policy import load_policy
 
 POLICY = """apiVersion: auditor/v1
@@ -35,10 +35,11 @@ rules:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
+def engine(tmp_path: Path) -> Decider:
+    """The decide loop of the memory policy, with one memory (a file read in order)."""
     path = tmp_path / "mem.yaml"
     path.write_text(POLICY)
-    return Engine(load_policy(path))
+    return Decider(Engine(load_policy(path)))
 
 
 def ev(n: int, day: int, operation: str, **extra: Any) -> dict[str, Any]:
@@ -57,10 +58,10 @@ def ev(n: int, day: int, operation: str, **extra: Any) -> dict[str, Any]:
     return base
 
 
-def run(engine: Engine, events: list[dict[str, Any]]) -> list[Decision]:
+def run(engine: Decider, events: list[dict[str, Any]]) -> list[Decision]:
     out: list[Decision] = []
     for e in events:
-        out += engine.decide(e)
+        out += engine.value(e).decisions()
     return out
 
 
@@ -68,7 +69,7 @@ def kinds(d: Decision) -> list[str]:
     return sorted(f.kind for f in d.findings)
 
 
-def test_home_region_cannot_change(engine: Engine) -> None:
+def test_home_region_cannot_change(engine: Decider) -> None:
     out = run(
         engine,
         [
@@ -82,7 +83,7 @@ def test_home_region_cannot_change(engine: Engine) -> None:
     assert "it was EU1 (event e1)" in out[2].findings[0].message
 
 
-def test_erasure_blocks_further_use_but_not_deletion(engine: Engine) -> None:
+def test_erasure_blocks_further_use_but_not_deletion(engine: Decider) -> None:
     out = run(
         engine,
         [
@@ -102,7 +103,7 @@ def test_erasure_blocks_further_use_but_not_deletion(engine: Engine) -> None:
     ]
 
 
-def test_erasure_overdue_when_a_seen_store_is_not_deleted_in_time(engine: Engine) -> None:
+def test_erasure_overdue_when_a_seen_store_is_not_deleted_in_time(engine: Decider) -> None:
     out = run(
         engine,
         [
@@ -126,7 +127,7 @@ def test_erasure_overdue_when_a_seen_store_is_not_deleted_in_time(engine: Engine
     assert [d.event_id for d in out] == ["e1", "e2", "e3", "e4"]
 
 
-def test_erasure_met_gives_no_finding(engine: Engine) -> None:
+def test_erasure_met_gives_no_finding(engine: Decider) -> None:
     run(
         engine,
         [
@@ -138,7 +139,7 @@ def test_erasure_met_gives_no_finding(engine: Engine) -> None:
     assert engine.close(_at("2027-01-01T00:00:00Z")) == []
 
 
-def test_retention_deadline_fires_when_event_time_passes_it(engine: Engine) -> None:
+def test_retention_deadline_fires_when_event_time_passes_it(engine: Decider) -> None:
     out = run(
         engine,
         [
@@ -155,7 +156,7 @@ def test_retention_deadline_fires_when_event_time_passes_it(engine: Engine) -> N
     assert record["deadline"]["due"] == "2026-03-11T10:00:00Z"
 
 
-def test_retention_met_by_delete_and_late_events_do_not_rewind(engine: Engine) -> None:
+def test_retention_met_by_delete_and_late_events_do_not_rewind(engine: Decider) -> None:
     out = run(
         engine,
         [
@@ -168,11 +169,11 @@ def test_retention_met_by_delete_and_late_events_do_not_rewind(engine: Engine) -
     assert [d.event_id for d in out] == ["e1", "e2", "e3", "e4"]
     # e4 arrived late (its deadline, 03-12, is already behind the watermark): it fires at
     # the next event that moves time on.
-    later = engine.decide(ev(5, 21, "process", subject={"key": "x"}))
+    later = engine.value(ev(5, 21, "process", subject={"key": "x"})).decisions()
     assert [d.event_id for d in later] == ["deadline:mem.keep:e4:late", "e5"]
 
 
-def test_derogation_overuse_is_a_warning(engine: Engine) -> None:
+def test_derogation_overuse_is_a_warning(engine: Decider) -> None:
     def transfer(n: int, day: int) -> dict[str, Any]:
         return ev(
             n,
@@ -190,16 +191,17 @@ def test_derogation_overuse_is_a_warning(engine: Engine) -> None:
     assert all(d.verdict == "allow" for d in out)
 
 
-def test_memory_stays_bounded(engine: Engine) -> None:
-    store = DictStore()
+def test_memory_stays_bounded(engine: Decider) -> None:
+    assert isinstance(engine.stores, DictStores)
+    store: DictStore = engine.stores.store(0)
     for n in range(2000):
-        engine.decide(ev(n, 1, "process", subject={"key": f"s{n}"}, tenant={"id": "t"}), store)
+        engine.value(ev(n, 1, "process", subject={"key": f"s{n}"}, tenant={"id": "t"}))
     # Stores remember the subject until deletion or expiry; processing does not.
     assert len(store.data) < 10
     for n in range(500):
-        engine.decide(ev(n, 1, "store", subject={"key": f"k{n}"}, retention_days=1), store)
+        engine.value(ev(n, 1, "store", subject={"key": f"k{n}"}, retention_days=1))
     grown = len(store.data)
-    engine.close(_at("2028-01-01T00:00:00Z"), store)
+    engine.close(_at("2028-01-01T00:00:00Z"))
     assert len(store.data) < grown / 10  # deadlines fired and stale memory expired
 
 

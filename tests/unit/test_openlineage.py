@@ -10,9 +10,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from auditor import schemas
-from auditor.stream.openlineage import FACET, unwrap_run_event
+from auditor.events import Invalid
+from auditor.intake.openlineage import FACET, unwrap_run_event
 from tests.openlineage_facet import golden_run_event
-from tests.unit.helpers import ROOT, example_engine
+from tests.unit.helpers import ROOT, decide, example_engine
 
 GOLDEN = ROOT / "schemas" / "openlineage" / "example-run-event.json"
 FACET_SCHEMA = ROOT / "schemas" / "openlineage" / "auditor-data-flow-run-facet.json"
@@ -60,13 +61,14 @@ def test_unwrap_fills_id_and_time_from_the_run_event() -> None:
     assert event["event_id"] == "0191c4a8-7e44-7c1a-9d52-3c7f2f0f5a11:COMPLETE"
     assert event["event_time"] == "2026-03-02T09:00:00.000Z"
     assert "_producer" not in event
-    decision = example_engine().classify(event)
+    decision = decide(example_engine(), event)
     assert decision.verdict == "allow"
     assert decision.transfer is not None
     assert decision.transfer.mechanism == "dpf"
 
 
 def test_run_event_without_the_facet_is_explained() -> None:
-    message = unwrap_run_event({"eventType": "START", "run": {"runId": "r", "facets": {}}})
+    invalid = unwrap_run_event({"eventType": "START", "run": {"runId": "r", "facets": {}}})
     expected = "openlineage: RunEvent has no run facet 'auditor_dataFlow' carrying a lineage event"
-    assert message == expected
+    assert isinstance(invalid, Invalid)
+    assert (invalid.code, invalid.message) == ("openlineage", expected)

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor import schemas
-from auditor.events import validation_error
-from auditor.inputs import NotJson, decode
-from tests.unit.helpers import BASE_EVENT, example_engine
+from auditor.engine import Decider
+from auditor.events import CODES, Event, Invalid, validation_error
+from auditor.intake import Intake
+from tests.unit.helpers import BASE_EVENT, decide, example_engine
 
 json_scalars = (
     st.none()
@@ -149,10 +150,10 @@ def test_validator_agrees_with_json_schema(event: dict[str, Any]) -> None:
 @given(json_values | mutated_events())
 def test_classify_never_raises_and_decisions_validate(value: Any) -> None:
     engine = example_engine()
-    decision = engine.classify(value)
+    decision = decide(engine, value)
     record = decision.plain()
     schemas.validator(schemas.DECISION).validate(record)
-    assert engine.classify(value).as_dict() == decision.as_dict()  # deterministic
+    assert decide(engine, value).as_dict() == decision.as_dict()  # deterministic
     if decision.verdict == "invalid":
         assert [f["kind"] for f in record["findings"]] == ["schema"]
 
@@ -160,15 +161,22 @@ def test_classify_never_raises_and_decisions_validate(value: Any) -> None:
 @settings(max_examples=300)
 @given(st.binary(max_size=300))
 def test_raw_bytes_never_raise(raw: bytes) -> None:
-    engine = example_engine()
-    value = decode(raw)
-    decision = engine.invalid(str(value)) if type(value) is NotJson else engine.classify(value)
-    schemas.validator(schemas.DECISION).validate(decision.plain())
+    step = Decider(example_engine()).raw(raw)
+    schemas.validator(schemas.DECISION).validate(step.decision.plain())
+    assert (step.invalid is None) == (step.decision.verdict != "invalid")
+    if step.invalid is not None:
+        assert step.invalid.code in CODES
 
 
 def test_hostile_nesting_is_refused_by_the_decoder() -> None:
-    deep = b"[" * 5000 + b"]" * 5000
-    assert type(decode(deep)) is NotJson
-    assert type(decode(b'{"a": 1')) is NotJson
-    assert type(decode(b"\xff\xfe")) is NotJson
-    assert decode(orjson.dumps(BASE_EVENT)) == BASE_EVENT
+    intake = Intake()
+    deep = intake.read(b"[" * 5000 + b"]" * 5000)
+    assert isinstance(deep, Invalid)
+    assert deep.code == "too_deep"
+    for raw, code in ((b'{"a": 1', "not_json"), (b"\xff\xfe", "not_utf8")):
+        bad = intake.read(raw)
+        assert isinstance(bad, Invalid)
+        assert bad.code == code
+    good = intake.read(orjson.dumps(BASE_EVENT))
+    assert isinstance(good, Event)
+    assert good.value == BASE_EVENT

@@ -12,12 +12,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from auditor import schemas
-from auditor.cli.check_cmd import decisions
 from auditor.cli.replay_cmd import replay
-from auditor.engine import Engine
-from auditor.inputs import read_lines
+from auditor.engine import Decider, Engine, decide_all
 from auditor.policy import load_policy
 from auditor.report import SCHEMA, HashChain
+from tests.lines import raw_lines
 from tests.unit.helpers import EXAMPLE_POLICY, ROOT
 
 NATTERBOX = ROOT / "policies" / "natterbox.yaml"
@@ -98,7 +97,7 @@ def test_chain_and_counts_match_auditor_check_over_concatenated_and_gzip_files(
     report = report_of(tmp_path / "r")
     whole = tmp_path / "whole.jsonl"
     whole.write_bytes(b"".join(lines[:700]) + b"not json\n" + b"".join(lines[700:]))
-    expected = list(decisions(Engine(load_policy(NATTERBOX)), read_lines(str(whole))))
+    expected = list(decide_all(Decider(Engine(load_policy(NATTERBOX))), raw_lines(whole)))
     assert report["scope"]["events"] == len(expected) == 2001
     assert report["verdicts"]["invalid"] == SAMPLE_EXPECTED["verdicts"]["invalid"] + 1
     assert [s["gzip"] for s in report["scope"]["sources"]] == [False, True]
@@ -128,7 +127,7 @@ def test_what_if_finds_exactly_the_events_the_changed_rule_affects(tmp_path: Pat
     result = run("--policy", draft, "--baseline-policy", NATTERBOX, NATTERBOX_EVENTS, "--out", out)
     assert result.exit_code == 0, result.output
     diff = report_of(out)["differences"]
-    current = list(decisions(Engine(load_policy(NATTERBOX)), read_lines(str(NATTERBOX_EVENTS))))
+    current = list(decide_all(Decider(Engine(load_policy(NATTERBOX))), raw_lines(NATTERBOX_EVENTS)))
     fired = [d for d in current if any(f.rule == CHANGED_RULE for f in d.findings)]
     only_deny = [
         d.event_id

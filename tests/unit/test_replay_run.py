@@ -1,4 +1,4 @@
-"""Deciding replayed records: the worker's path for topic records, `auditor check`'s for files."""
+"""Deciding replayed records through the one decide loop: topic records and file lines alike."""
 
 from __future__ import annotations
 
@@ -34,15 +34,15 @@ def test_topic_partitions_keep_their_own_memory_as_the_worker_does() -> None:
     moved = orjson.dumps(tenant_event("b", "UKI1"))
     # Files: one memory for the run, so the second home region breaks the promise.
     files = list(decide_records(Engine(load_policy(NATTERBOX)),
-                                [Record(first, 0, 1), Record(moved, 0, 2)], kafka=False))
+                                [Record(first, 0, 1), Record(moved, 0, 2)]))
     assert "natterbox.home-region-fixed" in rules(files[1].findings)
     # A topic: the same two events in two partitions are remembered apart (the worker
     # keeps one store per partition); in one partition they meet.
     apart = list(decide_records(Engine(load_policy(NATTERBOX)),
-                                [Record(first, 0, 0), Record(moved, 1, 0)], kafka=True))
+                                [Record(first, 0, 0), Record(moved, 1, 0)]))
     assert "natterbox.home-region-fixed" not in rules(apart[1].findings)
     together = list(decide_records(Engine(load_policy(NATTERBOX)),
-                                   [Record(first, 3, 0), Record(moved, 3, 1)], kafka=True))
+                                   [Record(first, 3, 0), Record(moved, 3, 1)]))
     assert "natterbox.home-region-fixed" in rules(together[1].findings)
 
 
@@ -55,13 +55,14 @@ def test_topic_records_are_decoded_as_the_worker_decodes_them() -> None:
         Record(run_event, 0, 1),
         Record(b"", 0, 2),  # a tombstone
     ]
-    out = list(decide_records(engine, records, kafka=True))
+    out = list(decide_records(engine, records))
     assert [d.event_id for d in out[:3]] == ["b-0", "b-1", "b-2"]
     assert out[3].verdict != "invalid"  # the OpenLineage facet was unwrapped
     assert out[4].verdict == "invalid"
-    # Files are read as `auditor check` reads them: one event per line, no unwrapping.
-    as_file = list(decide_records(Engine(load_policy(EXAMPLE_POLICY)), records[:1], kafka=False))
-    assert [d.verdict for d in as_file] == ["invalid"]
+    # A file line holding a RunEvent is unwrapped as a topic record is: one input layer.
+    line = Record(orjson.dumps(orjson.loads(run_event)), 0, 1)
+    as_file = list(decide_records(Engine(load_policy(EXAMPLE_POLICY)), [line]))
+    assert [d.plain() for d in as_file] == [out[3].plain()]
 
 
 def test_now_closes_open_deadlines_of_every_store() -> None:
@@ -72,7 +73,7 @@ def test_now_closes_open_deadlines_of_every_store() -> None:
     raw = orjson.dumps(stored)
     engine = Engine(load_policy(NATTERBOX))
     now = 1_798_761_600.0  # 2027-01-01, long after the 30 days
-    out = list(decide_records(engine, [Record(raw, 0, 0), Record(raw, 1, 0)], kafka=True,
+    out = list(decide_records(engine, [Record(raw, 0, 0), Record(raw, 1, 0)],
                               now=now))
     deadlines = [d for d in out if is_deadline(d)]
     assert len(deadlines) == 2  # one per partition's memory

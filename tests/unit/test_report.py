@@ -14,16 +14,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor import schemas
-from auditor.cli.check_cmd import decisions
-from auditor.engine import Decision, Engine
+from auditor.engine import Decider, Decision, Engine, decide_all
 from auditor.events.validate import parse_time
-from auditor.inputs import read_lines
 from auditor.policy import load_policy
 from auditor.replay.records import Record
 from auditor.replay.run import decide_records
 from auditor.report import SCHEMA, Diff, HashChain, ReportBuilder, canonical
 from auditor.tally import Tally
-from tests.unit.helpers import EXAMPLE_POLICY, ROOT, event
+from tests.lines import numbered_lines, raw_lines
+from tests.unit.helpers import EXAMPLE_POLICY, ROOT, decide, event
 
 NATTERBOX = ROOT / "policies" / "natterbox.yaml"
 NATTERBOX_EVENTS = ROOT / "examples" / "natterbox.jsonl"
@@ -34,8 +33,8 @@ def build(policy: Path, path: Path, now: str | None = None) -> tuple[dict[str, A
     engine = Engine(load_policy(policy))
     builder = ReportBuilder({"id": engine.policy.id, "version": engine.version,
                              "legal_tables": engine.tables.version, "path": str(policy)})
-    records = (Record(raw, 0, n) for n, raw in read_lines(str(path)))
-    for decision in decide_records(engine, records, kafka=False,
+    records = (Record(raw, 0, n) for n, raw in numbered_lines(path))
+    for decision in decide_records(engine, records,
                                    now=parse_time(now) if now else None):
         builder.add(decision)
     report = builder.report(period={"from": None, "to": None, "grace_seconds": 0},
@@ -45,7 +44,7 @@ def build(policy: Path, path: Path, now: str | None = None) -> tuple[dict[str, A
 
 def checked(policy: Path, path: Path, now: str | None = None) -> list[Decision]:
     engine = Engine(load_policy(policy))
-    return list(decisions(engine, read_lines(str(path)), parse_time(now) if now else None))
+    return list(decide_all(Decider(engine), raw_lines(path), parse_time(now) if now else None))
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +160,8 @@ def test_any_changed_decision_changes_the_chain() -> None:
     heads = set()
     for processor in ("dpf-processor", "plain-processor"):
         builder = ReportBuilder({"id": "x"})
-        builder.add(engine.classify(event(event_id="a")))
-        builder.add(engine.classify(event(event_id="b", processor=processor)))
+        builder.add(decide(engine, event(event_id="a")))
+        builder.add(decide(engine, event(event_id="b", processor=processor)))
         heads.add(builder.chain.head)
     assert len(heads) == 2
 
@@ -213,13 +212,13 @@ def test_exceptions_and_derogations_are_registered(tmp_path: Path) -> None:
 def test_diff_pairs_by_event_id_and_names_rule_changes() -> None:
     engine = Engine(load_policy(EXAMPLE_POLICY))
     diff = Diff({"kind": "live-decisions", "topic": "t"})
-    ok = engine.classify(event(event_id="same"))
-    bad = engine.classify(event(event_id="flip", processor="plain-processor"))
-    for d in (ok, bad, engine.classify(event(event_id="new"))):
+    ok = decide(engine, event(event_id="same"))
+    bad = decide(engine, event(event_id="flip", processor="plain-processor"))
+    for d in (ok, bad, decide(engine, event(event_id="new"))):
         diff.add_replayed(d)
-    live_flip = orjson.loads(engine.classify(event(event_id="flip")).to_json())
+    live_flip = orjson.loads(decide(engine, event(event_id="flip")).to_json())
     for record in (orjson.loads(ok.to_json()), live_flip, live_flip, [1], {"event_id": 3},
-                   orjson.loads(engine.classify(event(event_id="elsewhere")).to_json())):
+                   orjson.loads(decide(engine, event(event_id="elsewhere")).to_json())):
         diff.add_baseline_record(record)
     result = diff.result()
     assert result["events_compared"] == 2

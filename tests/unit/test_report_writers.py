@@ -12,11 +12,12 @@ import orjson
 import pytest
 
 from auditor.engine import Engine
+from auditor.events import Invalid
 from auditor.policy import load_policy
 from auditor.report import Diff, ReportBuilder, csv_tables
 from auditor.report import html as report_html
 from auditor.report.write import to_json, write_report
-from tests.unit.helpers import EXAMPLE_POLICY, event
+from tests.unit.helpers import EXAMPLE_POLICY, decide, event
 
 VOID = {"meta", "rect", "br", "hr", "img", "input", "link"}
 EXTERNAL = {"script", "link", "img", "iframe", "object", "embed", "audio", "video", "source"}
@@ -65,11 +66,12 @@ def report() -> dict[str, Any]:
     builder = ReportBuilder({"id": engine.policy.id, "version": engine.version,
                              "legal_tables": engine.tables.version, "path": "p.yaml"}, diff=diff)
     for i, processor in enumerate(["dpf-processor", "plain-processor", "plain-processor"]):
-        builder.add(engine.classify(event(event_id=f"e-{i}", processor=processor)))
-    builder.add(engine.classify(event(event_id=HOSTILE_ID, processor="plain-processor")))
-    builder.add(engine.invalid("retention_days: expected an integer", "bad-1"))
+        builder.add(decide(engine, event(event_id=f"e-{i}", processor=processor)))
+    builder.add(decide(engine, event(event_id=HOSTILE_ID, processor="plain-processor")))
+    builder.add(engine.invalid(
+        Invalid.of("wrong_value", "retention_days", "expected an integer", "bad-1")))
     for i in range(3):
-        diff.add_baseline(engine.classify(event(event_id=f"e-{i}")))
+        diff.add_baseline(decide(engine, event(event_id=f"e-{i}")))
     return builder.report(
         period={"from": "2026-03-01T00:00:00Z", "to": "2026-03-31T23:59:59Z",
                 "grace_seconds": 0},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditor.events.invalid import Invalid
+
 FACET = "auditor_dataFlow"
 FACET_SCHEMA_URL = (
     "https://auditor.dev/schemas/openlineage/auditor-data-flow-run-facet.json"
@@ -11,8 +13,13 @@ FACET_SCHEMA_URL = (
 )
 
 
-def unwrap_run_event(run_event: dict[str, Any]) -> dict[str, Any] | str:
-    """The v1 event carried by an OpenLineage RunEvent, or a message saying why not.
+def is_run_event(value: object) -> bool:
+    """True if ``value`` is shaped like an OpenLineage RunEvent (not a v1 event)."""
+    return type(value) is dict and "eventType" in value and "run" in value
+
+
+def unwrap_run_event(run_event: dict[str, Any]) -> dict[str, Any] | Invalid:
+    """The v1 event carried by an OpenLineage RunEvent, or an Invalid saying why not.
 
     The facet holds the v1 fields; ``event_id`` defaults to ``<runId>:<eventType>`` and
     ``event_time`` to the RunEvent's ``eventTime``. The facet's ``_producer`` and
@@ -22,7 +29,10 @@ def unwrap_run_event(run_event: dict[str, Any]) -> dict[str, Any] | str:
     facets = run.get("facets") if isinstance(run, dict) else None
     facet = facets.get(FACET) if isinstance(facets, dict) else None
     if not isinstance(facet, dict):
-        return f"openlineage: RunEvent has no run facet '{FACET}' carrying a lineage event"
+        return Invalid.of(
+            "openlineage", "openlineage",
+            f"RunEvent has no run facet '{FACET}' carrying a lineage event",
+        )
     event = {k: v for k, v in facet.items() if k not in ("_producer", "_schemaURL", "_deleted")}
     run_id = run.get("runId") if isinstance(run, dict) else None
     if "event_id" not in event and isinstance(run_id, str):

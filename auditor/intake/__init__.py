@@ -1,0 +1,17 @@
+"""The one input layer: bytes (a record value, a JSONL line, a batch-record line) to events."""
+
+from auditor.intake.batch import BATCH_CONTENT_TYPE, is_batch, split_batch
+from auditor.intake.lines import Line, open_events, read_lines
+from auditor.intake.reader import DEFAULT_MAX_EVENT_BYTES, Intake, Oversized
+
+__all__ = [
+    "BATCH_CONTENT_TYPE",
+    "DEFAULT_MAX_EVENT_BYTES",
+    "Intake",
+    "Line",
+    "Oversized",
+    "is_batch",
+    "open_events",
+    "read_lines",
+    "split_batch",
+]
