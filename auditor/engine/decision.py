@@ -106,6 +106,11 @@ class Decision:
     def transfer(self) -> Transfer | None:
         return self.outcome.transfer
 
+    @property
+    def is_deadline(self) -> bool:
+        """A deadline decision: a record of its own, not an input event's (spec §2)."""
+        return "deadline" in self.outcome.body
+
     def as_dict(self, with_event: bool = True) -> dict[str, Any]:
         """The decision record; the valid input event rides along as ``event`` (the audit log
         keeps what was judged, unknown fields included)."""

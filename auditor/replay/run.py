@@ -41,8 +41,3 @@ def decide_records(
         yield from feed(decider, record)
     if now is not None:
         yield from decider.close(now)
-
-
-def is_deadline(decision: Decision) -> bool:
-    """True for a deadline decision (a record of its own, not an input event's)."""
-    return "deadline" in decision.outcome.body

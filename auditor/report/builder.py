@@ -47,7 +47,7 @@ class ReportBuilder:
         self.chain.add(record, floats)
         self.tally.add(decision)
         self.register.add(decision)
-        if "deadline" in decision.outcome.body:
+        if decision.is_deadline:
             self.deadlines += 1
         else:
             self.events += 1

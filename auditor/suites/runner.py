@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import orjson
 from auditor import schemas
 from auditor.engine import Decider, Decision, Engine
 from auditor.events.validate import parse_time
-from auditor.intake import Intake
+from auditor.intake import Intake, read_lines
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.source import Source, read_source
 
@@ -31,6 +31,8 @@ class CaseResult:
     expected: str
     got: str
     problems: tuple[str, ...]
+    # Every decision the case's inputs led to, in output order (deadlines included).
+    decisions: tuple[Decision, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -122,54 +124,90 @@ def _describe(d: Decision) -> str:
 def run_suite(path: Path, intake: Intake | None = None) -> list[CaseResult]:
     """Run every case of the suite at ``path``. Raises SuiteError if it cannot be run.
 
-    Each case's events go through the one decide loop as bytes, exactly as a line of
-    ``auditor check`` or a Kafka record would, with a memory of their own.
+    Each case's inputs go through the one decide loop as bytes, exactly as lines of
+    ``auditor check`` or Kafka records would, with a memory of their own.
     """
     src, engine = _load(path)
     intake = intake or Intake()
     defaults = src.data.get("defaults", {})
     results = []
     for i, case in enumerate(src.data["cases"]):
-        expect = case["expect"]
         decider = Decider(engine, intake)  # each case remembers only its own events
-        deadlines: list[Decision] = []
-        # Cases name their event ids only when the id matters.
-        base = {"event_id": f"case-{i + 1}", **defaults}
-        for j, before in enumerate(case.get("before", [])):
-            step = decider.raw(
-                orjson.dumps(merge({**base, "event_id": f"case-{i + 1}-before-{j + 1}"}, before))
-            )
-            deadlines += step.deadlines
-        if "raw" in case:
-            step = decider.raw(case["raw"].encode())
+        where = (str(path), case["name"], src.where(("cases", i)).line)
+        if "sample" in case:
+            results.append(_sample_case(decider, path, case, where))
         else:
-            event = merge(base, case.get("event", {}))
-            for field in case.get("remove", []):
-                event.pop(field, None)
-            step = decider.raw(orjson.dumps(event))
-        deadlines += step.deadlines
-        d = step.decision
-        if "now" in case:
-            now = parse_time(case["now"])
-            if now is None:
-                raise SuiteError(f"{path}: case {case['name']!r}: now is not an RFC 3339 time")
-            deadlines += decider.close(now)
-        problems = _check(expect, d)
-        if "deadlines" in expect:
-            got = sorted(f.kind for dl in deadlines for f in dl.findings)
-            if got != sorted(expect["deadlines"]):
-                problems.append(f"deadlines {got}, expected {sorted(expect['deadlines'])}")
-        want = expect["verdict"] + (
-            f" [{', '.join(expect.get('findings', []))}]" if expect.get("findings") else ""
-        )
-        results.append(
-            CaseResult(
-                str(path),
-                case["name"],
-                src.where(("cases", i)).line,
-                want,
-                _describe(d),
-                tuple(problems),
-            )
-        )
+            results.append(_event_case(decider, path, case, defaults, i, where))
     return results
+
+
+def _now(path: Path, case: Mapping[str, Any]) -> float | None:
+    if "now" not in case:
+        return None
+    now = parse_time(case["now"])
+    if now is None:
+        raise SuiteError(f"{path}: case {case['name']!r}: now is not an RFC 3339 time")
+    return now
+
+
+def _event_case(decider: Decider, path: Path, case: Mapping[str, Any],
+                defaults: Mapping[str, Any], i: int, where: tuple[str, str, int]) -> CaseResult:
+    expect = case["expect"]
+    out: list[Decision] = []
+    # Cases name their event ids only when the id matters.
+    base = {"event_id": f"case-{i + 1}", **defaults}
+    for j, before in enumerate(case.get("before", [])):
+        step = decider.raw(
+            orjson.dumps(merge({**base, "event_id": f"case-{i + 1}-before-{j + 1}"}, before))
+        )
+        out += step.decisions()
+    if "raw" in case:
+        step = decider.raw(case["raw"].encode())
+    else:
+        event = merge(base, case.get("event", {}))
+        for name in case.get("remove", []):
+            event.pop(name, None)
+        step = decider.raw(orjson.dumps(event))
+    out += step.decisions()
+    d = step.decision
+    now = _now(path, case)
+    if now is not None:
+        out += decider.close(now)
+    problems = _check(expect, d)
+    if "deadlines" in expect:
+        got = sorted(f.kind for dl in out if dl.is_deadline for f in dl.findings)
+        if got != sorted(expect["deadlines"]):
+            problems.append(f"deadlines {got}, expected {sorted(expect['deadlines'])}")
+    want = expect["verdict"] + (
+        f" [{', '.join(expect.get('findings', []))}]" if expect.get("findings") else ""
+    )
+    return CaseResult(*where, want, _describe(d), tuple(problems), tuple(out))
+
+
+def _sample_case(decider: Decider, path: Path, case: Mapping[str, Any],
+                 where: tuple[str, str, int]) -> CaseResult:
+    """A file of events next to the policy, decided in order; counts by verdict."""
+    sample = path.parent / case["sample"]
+    if not sample.is_file():
+        raise SuiteError(f"{path}: case {case['name']!r}: no sample file {sample}")
+    out: list[Decision] = []
+    try:
+        for line in read_lines(str(sample), decider.intake.max_event_bytes):
+            out += decider.raw(line.raw).decisions()
+    except OSError as exc:
+        raise SuiteError(f"{path}: case {case['name']!r}: cannot read {sample}: {exc}") from None
+    now = _now(path, case)
+    if now is not None:
+        out += decider.close(now)
+    expect = case["expect"]
+    events = [d for d in out if not d.is_deadline]
+    counts = {v: sum(d.verdict == v for d in events) for v in ("allow", "violation", "invalid")}
+    want = {v: expect["verdicts"].get(v, 0) for v in counts}
+    problems = [f"{v} {counts[v]}, expected {want[v]}" for v in counts if counts[v] != want[v]]
+    deadlines = len(out) - len(events)
+    if "deadline_decisions" in expect and deadlines != expect["deadline_decisions"]:
+        problems.append(f"deadline decisions {deadlines}, expected "
+                        f"{expect['deadline_decisions']}")
+    shown = ", ".join(f"{v} {n}" for v, n in counts.items())
+    return CaseResult(*where, ", ".join(f"{v} {n}" for v, n in want.items()), shown,
+                      tuple(problems), tuple(out))

@@ -10,7 +10,7 @@ import orjson
 from auditor.engine import Engine
 from auditor.policy import load_policy
 from auditor.replay.records import Record
-from auditor.replay.run import decide_records, is_deadline
+from auditor.replay.run import decide_records
 from tests.unit.helpers import EXAMPLE_POLICY, ROOT, event
 
 NATTERBOX = ROOT / "policies" / "natterbox.yaml"
@@ -75,6 +75,6 @@ def test_now_closes_open_deadlines_of_every_store() -> None:
     now = 1_798_761_600.0  # 2027-01-01, long after the 30 days
     out = list(decide_records(engine, [Record(raw, 0, 0), Record(raw, 1, 0)],
                               now=now))
-    deadlines = [d for d in out if is_deadline(d)]
+    deadlines = [d for d in out if d.is_deadline]
     assert len(deadlines) == 2  # one per partition's memory
     assert all(d.event is None for d in deadlines)
