@@ -17,7 +17,7 @@ from auditor.legal.tables import LegalTables, canonical_digest, load_tables
 from auditor.locations import CloudCatalogue, load_catalogue
 from auditor.memory import Seen, Store
 from auditor.policy.model import Policy, Rule
-from auditor.rules import kinds
+from auditor.rules import rule_kinds
 from auditor.rules.facts import Facts, Places
 from auditor.rules.selectors import applies, selector_miss
 
@@ -57,7 +57,7 @@ class Engine:
         self.tables = tables or load_tables()
         self.catalogue = catalogue or load_catalogue()
         self.places = Places(policy, self.tables, self.catalogue)
-        self.kinds = kinds()
+        self.kinds = rule_kinds()
         self.rules: tuple[Rule, ...] = policy.rules
         if not any(r.kind == "transfer" for r in policy.rules):
             self.rules = (*policy.rules, _IMPLICIT_TRANSFER)

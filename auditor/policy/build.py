@@ -464,9 +464,9 @@ def _check_params(
     c: _Checker, kind: str, params: Mapping[str, Any], draft: _Draft, where: Where
 ) -> None:
     # Imported here: the rule kinds import the policy model, whose package imports this.
-    from auditor.rules import kinds
+    from auditor.rules import rule_kinds
 
-    found = kinds().get(kind)
+    found = rule_kinds().get(kind)
     if found is not None:
         found.check_params(_Params(c, draft, where), params)
 

@@ -7,7 +7,7 @@ from auditor.rules.registry import (
     deadline_hooks,
     finding_kinds,
     kind_names,
-    kinds,
+    rule_kinds,
 )
 
 __all__ = [
@@ -19,5 +19,5 @@ __all__ = [
     "deadline_hooks",
     "finding_kinds",
     "kind_names",
-    "kinds",
+    "rule_kinds",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from auditor.rules.registry import finding_kinds, kind_names, kinds
+from auditor.rules.registry import finding_kinds, kind_names, rule_kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
@@ -44,7 +44,7 @@ def _policy(schema: dict[str, Any]) -> None:
     rule = schema["$defs"]["rule"]
     rule["properties"]["kind"] = {"enum": list(kind_names())}
     branches = []
-    for kind in kinds().values():
+    for kind in rule_kinds().values():
         then: dict[str, Any] = {"properties": {"params": dict(kind.params_schema)}}
         if kind.params_required:
             then = {"required": ["params"], **then}
@@ -76,7 +76,7 @@ def kinds_table() -> str:
     """The Markdown table of rule kinds (docs/policy-format.md)."""
     rows = ["| kind | params | violated when | remembers (docs/stateful-rules.md) |",
             "|---|---|---|---|"]
-    for kind in kinds().values():
+    for kind in rule_kinds().values():
         remembers = kind.memory_doc or ("always" if kind.check is None else "")
         rows.append(f"| `{kind.name}` | {kind.params_doc} | {kind.summary} | {remembers} |")
     return "\n".join(rows)

@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-from auditor.rules import kinds as _kinds_package
+import auditor.rules.kinds as _kinds_package
 from auditor.rules.base import MemoryHook, RuleKind
 
 # Finding kinds the engine itself reports; no rule has them.
@@ -14,7 +14,7 @@ ENGINE_FINDING_KINDS: tuple[str, ...] = ("unknown_reference", "schema")
 
 
 @cache
-def kinds() -> dict[str, RuleKind]:
+def rule_kinds() -> dict[str, RuleKind]:
     """Every rule kind by name, in ``rank`` order."""
     found: list[RuleKind] = []
     for info in pkgutil.iter_modules(_kinds_package.__path__):
@@ -31,18 +31,18 @@ def kinds() -> dict[str, RuleKind]:
 
 def kind_names() -> tuple[str, ...]:
     """The rule kinds a policy may use."""
-    return tuple(kinds())
+    return tuple(rule_kinds())
 
 
 def finding_kinds() -> tuple[str, ...]:
     """Every ``kind`` a decision's finding can have (spec §2)."""
-    return (*kinds(), *ENGINE_FINDING_KINDS)
+    return (*rule_kinds(), *ENGINE_FINDING_KINDS)
 
 
 def deadline_hooks() -> dict[str, MemoryHook]:
     """Memory key tag -> the hook that fires its deadlines."""
     out: dict[str, MemoryHook] = {}
-    for kind in kinds().values():
+    for kind in rule_kinds().values():
         if kind.memory is not None:
             for tag in kind.memory.deadline_tags:
                 out[tag] = kind.memory

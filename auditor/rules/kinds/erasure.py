@@ -73,7 +73,7 @@ class ErasureMemory:
             places["until"] = seen.at + memo.ttl
             store.put(places_key.text(), places)
             if memo.tracing:
-                memo.note(f"remembers that subject {seen.subject} is stored in {place}")
+                memo.note(f"subject {seen.subject} is stored in {place}")
         request = store.get(request_key.text())
         if request is not None and seen.operation in USE_OPERATIONS:
             yield Check(

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from auditor import schemas
 from auditor.cli import main
-from auditor.engine import Decider, Decision, Engine
+from auditor.engine import Decider, Decision, Engine, Trace
 from auditor.memory import DictStore, DictStores
 from auditor.policy import load_policy
 
@@ -230,3 +230,32 @@ def _at(text: str) -> float:
     value = parse_time(text)
     assert value is not None
     return value
+
+
+def test_a_subject_key_with_the_separator_is_named_whole(engine: Decider) -> None:
+    out = run(engine, [
+        ev(1, 1, "store", subject={"key": "crm|42"}, retention_days=None),
+        ev(2, 2, "erasure_request", subject={"key": "crm|42"}),
+        ev(3, 3, "store", subject={"key": "crm|7"}),
+    ])
+    late = engine.close(_at("2026-06-01T00:00:00Z"))
+    subjects = sorted(d.outcome.body["deadline"]["subject"] for d in late)
+    assert subjects == ["crm|42", "crm|7"]
+    assert {d.event_id for d in late} == {"deadline:mem.forget:e2:crm|42",
+                                          "deadline:mem.keep:e3:crm|7"}
+    assert [d.event_id for d in out] == ["e1", "e2", "e3"]
+
+
+def test_explain_shows_what_each_rule_remembers(engine: Decider) -> None:
+    trace = Trace()
+    engine.value(ev(1, 1, "store"), trace=trace)
+    text = "\n".join(trace.lines())
+    assert "memo  mem.keep [retention]: remembers each stored copy" in text
+    assert ("remembers: opens a deletion deadline for s1 in country:DK, due "
+            "2026-03-11T10:00:00Z (10 days)") in text
+    assert "remembers: first home region of tenant acme: EU1" in text
+    assert "remembers: subject s1 is stored in db" in text
+    moved = Trace()
+    engine.value(ev(2, 2, "process", tenant={"id": "acme", "home_region": "EU2"}), trace=moved)
+    assert any(line.startswith("  DENY  mem.home [home_region]: tenant acme has home region EU2")
+               for line in moved.lines())

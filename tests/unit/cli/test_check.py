@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from auditor import schemas
 from auditor.cli import main
-from tests.unit.helpers import EXAMPLE_POLICY, event
+from tests.unit.helpers import EXAMPLE_POLICY, ROOT, event
 
 LINES = [
     orjson.dumps(event(event_id="ok", processor="dpf-processor")),
@@ -160,3 +160,33 @@ cases:
     assert "1 passed, 1 failed" in result.output
     assert "wrong on purpose" in result.output
     assert "verdict allow, expected violation" in result.output
+
+
+def test_check_decides_an_openlineage_run_event_as_the_worker_does(tmp_path: Path) -> None:
+    run_event = (ROOT / "schemas" / "openlineage" / "example-run-event.json").read_bytes()
+    path = tmp_path / "ol.jsonl"
+    path.write_bytes(orjson.dumps(orjson.loads(run_event)) + b"\n")
+    result = CliRunner().invoke(main, ["check", "--policy", str(EXAMPLE_POLICY), str(path)])
+    record = orjson.loads(result.output)
+    assert record["verdict"] == "allow", record
+    assert record["event_id"].endswith(":COMPLETE")
+
+
+def test_the_size_limit_setting_reaches_check(tmp_path: Path) -> None:
+    big = event(event_id="big", processor="dpf-processor", labels={"blob": "x" * 1_500_000})
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(orjson.dumps(big) + b"\n")
+    args = ["check", "--policy", str(EXAMPLE_POLICY), str(path)]
+    refused = orjson.loads(CliRunner().invoke(main, args).output)
+    assert refused["verdict"] == "invalid"
+    assert "over the 1048576-byte limit" in refused["findings"][0]["message"]
+    raised = CliRunner().invoke(main, args, env={"AUDITOR_MAX_EVENT_BYTES": "4000000"})
+    assert orjson.loads(raised.output)["verdict"] == "allow"
+
+
+def test_explain_says_when_an_event_id_is_not_in_the_input(events_file: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["explain", "--policy", str(EXAMPLE_POLICY), str(events_file), "--event-id", "nope"]
+    )
+    assert result.exit_code == 1
+    assert "no event with id 'nope'" in result.output
