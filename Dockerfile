@@ -19,14 +19,11 @@ WORKDIR /app
 COPY policies ./policies
 COPY examples ./examples
 
-# Run as an unprivileged user; the worker's Faust data dir is the only place it writes.
-RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home auditor \
-    && mkdir -p /var/lib/auditor \
-    && chown auditor:auditor /var/lib/auditor
+# Run as an unprivileged user; it writes nothing but a temporary directory.
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home auditor
 USER auditor
 
 ENV AUDITOR_POLICY=/app/policies/natterbox.yaml \
-    AUDITOR_DATA_DIR=/var/lib/auditor \
     AUDITOR_METRICS_PORT=9464
 EXPOSE 9464
 ENTRYPOINT ["auditor"]

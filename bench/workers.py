@@ -56,7 +56,6 @@ def worker_env(run: Run, pack: str, input_topic: str, role: str) -> tuple[dict[s
         "AUDITOR_DEAD_LETTER_TOPIC": names["dlq"],
         "AUDITOR_GROUP_ID": f"bench-{run.tag}-{role}-{pack}",
         "AUDITOR_WORKER_ID": f"bench-{role}-{pack}",
-        "AUDITOR_DATA_DIR": str(run.work_dir.resolve() / "data"),
         "AUDITOR_PARTITIONS": str(run.options.partitions),
         "AUDITOR_LOG_LEVEL": "warning",
         **BROKER_ENV,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -57,16 +58,27 @@ class _NoFaustKafka(BootStrategy):
 
 
 class WorkerApp(faust.App):
-    """The worker's Faust app; ``decide_service`` is its batch loop."""
+    """The worker's Faust app; ``decide_service`` is its batch loop.
+
+    What Faust runs for the worker (docs/architecture.md): the service tree and its
+    start/stop order, signal handling (SIGTERM/SIGINT stop it cleanly), timers (consumer
+    lag), and crash handling (a fatal error stops the worker with a non-zero status).
+    Its own Kafka clients are not started: records move through confluent-kafka.
+    """
 
     BootStrategy = _NoFaustKafka
     decide_service: DecideService
+    datadir: tempfile.TemporaryDirectory[str]
 
     async def on_start(self) -> None:
         # Faust's on_start builds its consumer (a thread with a private event loop) only to
         # hang the topic conductor under it in the service graph; with no Faust Kafka
         # client started there is nothing to hang, and that loop would never be closed.
         self.finalize()
+
+    async def on_stop(self) -> None:
+        await super().on_stop()
+        self.datadir.cleanup()
 
 
 class DecideService(mode.Service):
@@ -173,14 +185,16 @@ def create_app(
     delivered batch and ``report_lag`` on a timer; an error in the last two is logged,
     never fatal.
     """
-    (settings.data_dir / settings.worker_id).parent.mkdir(parents=True, exist_ok=True)
+    # Faust makes a data directory for tables and stores; the worker keeps none there (its
+    # memory is restored from the changelog topic), so a private temporary one will do.
+    datadir = tempfile.TemporaryDirectory(prefix=f"auditor-{settings.worker_id}-")
     app = WorkerApp(
         settings.group_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_list()],
         store="memory://",
         autodiscover=False,
         web_enabled=False,
-        datadir=str(settings.data_dir / settings.worker_id),
+        datadir=datadir.name,
         logging_config=None,
     )
     memory = PartitionMemory() if engine.memory is not None else None
@@ -205,6 +219,7 @@ def create_app(
     service = DecideService(batcher, source or kafka_source, settings, app)
     app.service(service)  # type: ignore[arg-type]  # Faust takes instances too
     app.decide_service = service
+    app.datadir = datadir  # removed with the app
 
     if report_lag is not None:
 

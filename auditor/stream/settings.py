@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -76,7 +75,6 @@ class Settings(BaseSettings):
     alert_attempts: int = Field(default=3, ge=1, le=10)
 
     worker_id: str = "worker-1"
-    data_dir: Path = Path(tempfile.gettempdir()) / "auditor-worker"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
 
     @field_validator("alertmanager_url")

@@ -80,7 +80,6 @@ class Cluster:
             "AUDITOR_BOOTSTRAP_SERVERS": self.bootstrap,
             "AUDITOR_POLICY": str(policy),
             "AUDITOR_WORKER_ID": name,
-            "AUDITOR_DATA_DIR": str(self.tmp / "data"),
             # The embedded broker needs short group timings (docs/kafka-brokers.md).
             "AUDITOR_SESSION_TIMEOUT_S": "6",
             "AUDITOR_HEARTBEAT_INTERVAL_S": "1",

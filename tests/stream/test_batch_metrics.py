@@ -31,11 +31,11 @@ def _event(i: int, processor: str) -> bytes:
 
 
 def test_metrics_count_a_batch_after_its_delivery_even_after_a_retry(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(logging.getLogger("auditor.worker"), "disabled", True)
     engine = Engine(load_policy(ROOT / "policies" / "examples" / "gdpr-transfers.yaml"))
-    settings = Settings(data_dir=tmp_path, batch_max=3, batch_within_s=0.01)
+    settings = Settings(batch_max=3, batch_within_s=0.01)
     sink = MemorySink()
     sink.fail_next = True  # the first delivery fails and is retried (after 1 s)
     metrics = WorkerMetrics(CollectorRegistry(), engine)

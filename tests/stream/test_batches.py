@@ -48,8 +48,8 @@ async def _run_until(app: object, predicate: object, timeout_s: float = 10.0) ->
     await app.stop()  # type: ignore[attr-defined]
 
 
-def test_worker_decides_each_record_routes_outputs_and_marks_them_done(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, batch_max=2, batch_within_s=0.01)
+def test_worker_decides_each_record_routes_outputs_and_marks_them_done() -> None:
+    settings = Settings(batch_max=2, batch_within_s=0.01)
     sink = MemorySink()
     source = ListSource([_record(0, _event(1, "dpf-processor")),
                          _record(1, _event(2, "plain-processor")),
