@@ -9,7 +9,7 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from auditor.stream.app import Source
-from auditor.stream.pipeline import Output
+from auditor.stream.pipeline import Output, normalise_headers
 from auditor.stream.settings import Settings
 from auditor.stream.sink import KafkaSink, Sink
 from auditor.stream.source import KafkaSource
@@ -56,8 +56,7 @@ class KafkaBackend:
             while len(out) < count and time.monotonic() < deadline:
                 msg = consumer.poll(0.2)
                 if msg is not None and msg.error() is None:
-                    headers = [(k, v or b"") for k, v in msg.headers() or []]
-                    out.append((msg.key(), msg.value(), headers))
+                    out.append((msg.key(), msg.value(), normalise_headers(msg.headers())))
         finally:
             consumer.close()
         return out
