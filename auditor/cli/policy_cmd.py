@@ -13,6 +13,7 @@ from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
 from auditor.suites import SuiteError, discover, run_suite
+from auditor.suites.runner import SUITE_SUFFIX, load_suite
 
 
 @click.group()
@@ -25,10 +26,21 @@ def policy() -> None:
 def validate(files: tuple[str, ...]) -> None:
     """Load each policy file and report every error (file, line, rule, what to change).
 
-    Exit status: 0 all valid, 1 at least one invalid.
+    A suite file (*.tests.yaml) is checked as a suite: its format, and that its policy
+    loads (`auditor policy test` runs it). Exit status: 0 all valid, 1 at least one invalid.
     """
     failed = 0
     for name in files:
+        if name.endswith(SUITE_SUFFIX):
+            try:
+                src, engine = load_suite(Path(name))
+            except SuiteError as exc:
+                failed += 1
+                click.echo(f"FAIL {name}\n{exc}", err=True)
+                continue
+            click.echo(f"ok   {name}: suite of policy {engine.policy.id}, "
+                       f"{len(src.data['cases'])} cases (run it: auditor policy test {name})")
+            continue
         try:
             engine = Engine(load_policy(name))
         except (PolicyError, LegalTablesError) as exc:

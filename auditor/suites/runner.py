@@ -57,7 +57,8 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _load(path: Path) -> tuple[Source, Engine]:
+def load_suite(path: Path) -> tuple[Source, Engine]:
+    """A suite file and the engine of its policy. Raises SuiteError naming what is wrong."""
     src = read_source(path, str(path))
     if not isinstance(src, Source):
         raise SuiteError(str(src))
@@ -127,7 +128,7 @@ def run_suite(path: Path, intake: Intake | None = None) -> list[CaseResult]:
     Each case's inputs go through the one decide loop as bytes, exactly as lines of
     ``auditor check`` or Kafka records would, with a memory of their own.
     """
-    src, engine = _load(path)
+    src, engine = load_suite(path)
     intake = intake or Intake()
     defaults = src.data.get("defaults", {})
     results = []
