@@ -6,7 +6,7 @@ import hashlib
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -16,6 +16,7 @@ import orjson
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+FORMAT = "auditor-legal/v2"
 REGIMES = ("eu_gdpr", "uk_gdpr")
 _SCOPES = {"whole", "dpf_list", "dpf_list_uk_extension", "privacy_shield_list"}
 
@@ -29,9 +30,14 @@ def day_start(value: date) -> float:
     return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
 
 
+def day_after(value: date) -> float:
+    """POSIX seconds of 00:00 UTC on the day after ``value``: the end of a day included."""
+    return day_start(value + timedelta(days=1))
+
+
 @dataclass(frozen=True, slots=True)
 class Dated:
-    """One row of a table, in force on [start, end)."""
+    """One row of a table, in force on [start, end) (``end`` = the day after its `until`)."""
 
     key: str
     instrument: str
@@ -101,13 +107,13 @@ class LegalTables:
         return bisect_right(self.boundaries, at)
 
 
-def _date(row: Mapping[str, Any], name: str, where: str) -> float | None:
+def _date(row: Mapping[str, Any], name: str, where: str) -> date | None:
     value = row.get(name)
     if value is None:
         return None
     if isinstance(value, datetime) or not isinstance(value, date):
         raise LegalTablesError(f"{where}: '{name}' must be a date YYYY-MM-DD, got {value!r}")
-    return day_start(value)
+    return value
 
 
 def _rows(doc: Mapping[str, Any], section: str, key: str) -> tuple[Dated, ...]:
@@ -119,22 +125,29 @@ def _rows(doc: Mapping[str, Any], section: str, key: str) -> tuple[Dated, ...]:
         where = f"{section}[{i}]"
         if not isinstance(row, Mapping) or not isinstance(row.get(key), str):
             raise LegalTablesError(f"{where}: each row needs a '{key}' string")
-        start = _date(row, "from", where)
-        if start is None:
+        first = _date(row, "from", where)
+        if first is None:
             raise LegalTablesError(f"{where}: 'from' (first day in force) is required")
-        end = _date(row, "until", where)
-        if end is not None and end <= start:
-            raise LegalTablesError(f"{where}: 'until' must be after 'from'")
+        last = _date(row, "until", where)
+        if last is not None and last < first:
+            raise LegalTablesError(f"{where}: 'until' (last day in force) is before 'from'")
         scope = row.get("scope", "whole")
         if scope not in _SCOPES:
             raise LegalTablesError(f"{where}: scope must be one of {sorted(_SCOPES)}")
         instrument = row.get("instrument", row.get(key))
-        out.append(Dated(row[key], str(instrument), start, end, scope))
+        end = None if last is None else day_after(last)
+        out.append(Dated(row[key], str(instrument), day_start(first), end, scope))
     return tuple(out)
 
 
 def build_tables(doc: Mapping[str, Any], raw: bytes) -> LegalTables:
     """Legal tables from a parsed document (``raw`` is hashed into the digest)."""
+    if doc.get("format") != FORMAT:
+        # v1 read `until` as the first day out of force; v2 reads it as the last day in force.
+        raise LegalTablesError(
+            f"format: expected '{FORMAT}', got {doc.get('format')!r} (in v2 `until` is the "
+            "last day in force: re-express every `until` of a v1 file as the day before)"
+        )
     eea = _rows(doc, "eea", "country")
     scc = tuple(sorted(_rows(doc, "scc", "instrument"), key=lambda r: -r.start))
     idta = tuple(sorted(_rows(doc, "idta", "instrument"), key=lambda r: -r.start))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from auditor.policy.loader import Merged
     from auditor.policy.source import PathKey, Source
 
+_DAY = 86400.0
 _SETTING_TYPES = {"bool": (bool,), "int": (int,), "string": (str,), "enum": (str,), "list": (str,)}
 
 
@@ -50,6 +51,11 @@ class _Checker:
 
     # -- facts ---------------------------------------------------------------
     def span(self, value: Any, where: Where, path: str) -> Span | None:
+        """A dated safeguard: ``true`` (no known dates) or ``{since, until}``.
+
+        Dates are calendar days in UTC, as in the legal tables: ``since`` is the first day
+        covered, ``until`` the last (events before the next day's 00:00 UTC).
+        """
         if value is False or value is None:
             return None
         if value is True:
@@ -63,6 +69,10 @@ class _Checker:
             until = parse_instant(value["until"])
             if until is None:
                 self.error(where, f"'{value['until']}' is not a date YYYY-MM-DD", path + ".until")
+            else:
+                until += _DAY
+        if since is not None and until is not None and until <= since:
+            self.error(where, "until (the last day covered) is before since", path + ".until")
         return Span(since, until)
 
     def country(self, code: str, where: Where, path: str) -> None:

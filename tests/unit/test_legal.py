@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.legal import LegalTablesError, load_tables
+from auditor.legal import LegalTablesError, load_tables, tables
 from auditor.legal.chapter_v import judge_transfer
 from auditor.legal.tables import day_start, load_tables_file
 from auditor.policy.model import Dpf, Party, Span
@@ -90,24 +90,67 @@ def test_epochs_change_only_at_boundaries() -> None:
     [
         ("eea: 3\n", "section 'eea' must be a list"),
         ("eea: [{country: DE}]\n", "eea[0]: 'from' (first day in force) is required"),
-        ("eea: [{country: DE, from: 2020-01-01, until: 2019-01-01}]\n", "'until' must be after"),
+        (
+            "eea: [{country: DE, from: 2020-01-01, until: 2019-12-31}]\n",
+            "'until' (last day in force) is before 'from'",
+        ),
         ("eea: [{country: DE, from: yesterday}]\n", "'from' must be a date"),
     ],
 )
 def test_malformed_tables_are_refused(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(
-        text + "eu_adequacy: []\nuk_adequacy: []\nscc: []\nidta: []\n"
-        "bcr: {eu_gdpr: a, uk_gdpr: b}\n"
+        "format: auditor-legal/v2\n" + text + "eu_adequacy: []\nuk_adequacy: []\nscc: []\n"
+        "idta: []\nbcr: {eu_gdpr: a, uk_gdpr: b}\n"
     )
     with pytest.raises(LegalTablesError, match=re.escape(message)):
         load_tables_file(path)
 
 
+TAIL = "eu_adequacy: []\nuk_adequacy: []\nscc: []\nidta: []\nbcr: {eu_gdpr: a, uk_gdpr: b}\n"
+
+
+def test_a_v1_file_is_refused_because_its_until_meant_the_day_after(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("format: auditor-legal/v1\neea: []\n" + TAIL)
+    with pytest.raises(LegalTablesError, match="re-express every `until`"):
+        load_tables_file(path)
+
+
+def test_a_one_day_row_covers_that_whole_day(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "format: auditor-legal/v2\neea: [{country: DE, from: 2020-05-01, until: 2020-05-01}]\n"
+        + TAIL
+    )
+    t = load_tables_file(path)
+    assert not t.in_eea("DE", at(2020, 5, 1) - 1)
+    assert t.in_eea("DE", at(2020, 5, 1))
+    assert t.in_eea("DE", at(2020, 5, 2) - 1)
+    assert not t.in_eea("DE", at(2020, 5, 2))
+
+
+def test_until_is_the_last_day_in_force() -> None:
+    """legal-reference.md "Dates": `until D` covers events before D+1 00:00 UTC."""
+    t = load_tables()
+    shield = "privacy_shield_list"
+    assert t.adequacy("eu_gdpr", "US", at(2020, 7, 16) - 1, shield) is not None
+    assert t.adequacy("eu_gdpr", "US", at(2020, 7, 16), shield) is None
+    old = t.standard_clauses("eu_gdpr", at(2022, 12, 28) - 1)
+    assert old is not None
+    assert "2021/914" in old.instrument  # the newest row in force that day
+    assert any(
+        "old SCCs" in r.instrument and r.in_force(at(2022, 12, 28) - 1) for r in t.scc
+    )  # 2022-12-27 23:59:59 is still inside the old SCCs' last day
+    assert not any("old SCCs" in r.instrument and r.in_force(at(2022, 12, 28)) for r in t.scc)
+    assert t.in_eea("GB", at(2021, 1, 1) - 1)
+    assert not t.in_eea("GB", at(2021, 1, 1))
+    text = (Path(tables.__file__).parent / "data" / "legal-tables.yaml").read_text()
+    assert "`until: D` is the LAST day in force" in text
+
+
 def test_every_row_is_dated_and_checked() -> None:
     from ruamel.yaml import YAML
-
-    from auditor.legal import tables
 
     doc = YAML(typ="safe").load(
         (Path(tables.__file__).parent / "data" / "legal-tables.yaml").read_text()
