@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from auditor.events.vocabulary import SPECIAL_CATEGORIES
 from auditor.legal.countries import iso_countries
+from auditor.legal.tables import CURRENT_SCC, load_tables
 from auditor.locations import load_catalogue
 from auditor.policy.errors import PolicyIssue, Where
 from auditor.policy.model import (
+    Clauses,
     DataClass,
     Dpf,
     LocationGroup,
@@ -20,6 +23,7 @@ from auditor.policy.model import (
     Rule,
     Selector,
     Setting,
+    SignedClauses,
     Site,
     Span,
 )
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from auditor.policy.source import PathKey, Source
 
 _DAY = 86400.0
+_US_LISTS = {"dpf": "DPF", "privacy_shield": "Privacy Shield", "safe_harbour": "Safe Harbour"}
 _SETTING_TYPES = {"bool": (bool,), "int": (int,), "string": (str,), "enum": (str,), "list": (str,)}
 
 
@@ -75,6 +80,77 @@ class _Checker:
             self.error(where, "until (the last day covered) is before since", path + ".until")
         return Span(since, until)
 
+    def clauses(self, value: Any, where: Where, path: str) -> Clauses | None:
+        """The standard contractual clauses a processor signed (``safeguards.scc``).
+
+        ``true`` or an object without ``version`` means the (EU) 2021/914 clauses; a list
+        gives several sets (e.g. old clauses replaced by the 2021/914 ones).
+        """
+        if value is False or value is None:
+            return None
+        if value is True:
+            return Clauses((SignedClauses(CURRENT_SCC, None, Span()),))
+        items = value if isinstance(value, list) else [value]
+        known = load_tables().scc_versions()
+        sets = []
+        for i, item in enumerate(items):
+            at = f"{path}[{i}]" if isinstance(value, list) else path
+            version = str(item.get("version", CURRENT_SCC))
+            if version not in known:
+                self.error(
+                    where,
+                    f"unknown SCC version '{version}'{suggest(version, known)}",
+                    at + ".version",
+                )
+                continue
+            span = self.span(item, where, at) or Span()
+            signed = None
+            if "signed" in item:
+                signed = parse_instant(item["signed"])
+                if signed is None:
+                    self.error(
+                        where, f"'{item['signed']}' is not a date YYYY-MM-DD", at + ".signed"
+                    )
+                    continue
+            signed = signed if signed is not None else span.since
+            if span.since is None and signed is not None:
+                span = Span(signed, span.until)
+            first = known[version]
+            if signed is None and version != CURRENT_SCC:
+                self.error(
+                    where,
+                    f"the old SCCs ({version}) cover only contracts concluded before they "
+                    "were repealed: give signed: YYYY-MM-DD (the day the contract was "
+                    "concluded)",
+                    at,
+                )
+            elif signed is not None and signed < first:
+                day = datetime.fromtimestamp(first, UTC).date()
+                hint = (
+                    "; a contract concluded before then was on the old SCCs: add version: "
+                    "2010/87/EU (controller to processor), 2001/497/EC or 2004/915/EC"
+                    if version == CURRENT_SCC
+                    else ""
+                )
+                self.error(
+                    where,
+                    f"the {version} clauses could not be signed before {day}{hint}",
+                    at + (".signed" if "signed" in item else ".since"),
+                )
+            sets.append(SignedClauses(version, signed, span))
+        # Newest clauses first: the decision names the best basis the processor has.
+        sets.sort(key=lambda s: -known.get(s.version, 0.0))
+        return Clauses(tuple(sets)) if sets else None
+
+    def us_list(self, raw: Mapping[str, Any], name: str, where: Where, path: str) -> None:
+        if raw["country"] != "US":
+            self.error(
+                where,
+                f"the {_US_LISTS[name]} list only holds US organisations; set country: US "
+                f"or remove safeguards.{name}",
+                f"{path}.safeguards.{name}",
+            )
+
     def country(self, code: str, where: Where, path: str) -> None:
         if code not in iso_countries():
             self.error(where, f"'{code}' is not an ISO 3166-1 alpha-2 country code", path)
@@ -94,23 +170,44 @@ class _Checker:
                 hr=bool(raw_dpf.get("hr", False)),
                 non_hr=bool(raw_dpf.get("non_hr", True)),
             )
-            if raw["country"] != "US":
+            self.us_list(raw, "dpf", where, path)
+        for name in ("privacy_shield", "safe_harbour"):
+            if safe.get(name):
+                self.us_list(raw, name, where, path)
+        tables = load_tables()
+        scopes = raw.get("adequacy_scopes", [])
+        for i, scope in enumerate(scopes):
+            if scope not in tables.sectoral_scopes:
                 self.error(
                     where,
-                    "the DPF list only holds US organisations; set country: US "
-                    "or remove safeguards.dpf",
-                    path + ".safeguards.dpf",
+                    f"unknown adequacy scope '{scope}'{suggest(scope, tables.sectoral_scopes)}",
+                    f"{path}.adequacy_scopes[{i}]",
                 )
+        organisation = raw.get("international_organisation")
+        if organisation is not None and organisation not in tables.organisations:
+            self.error(
+                where,
+                f"'{organisation}' is not an international organisation the legal tables "
+                f"know{suggest(organisation, tables.organisations)}",
+                f"{path}.international_organisation",
+            )
         return Party(
             id=pid,
             name=str(raw.get("name", pid)),
             country=raw["country"],
             parent_country=parent,
             dpf=dpf,
-            privacy_shield=self.span(safe.get("privacy_shield"), where, path + ".privacy_shield"),
-            scc=self.span(safe.get("scc"), where, path + ".safeguards.scc"),
+            privacy_shield=self.span(
+                safe.get("privacy_shield"), where, path + ".safeguards.privacy_shield"
+            ),
+            scc=self.clauses(safe.get("scc"), where, path + ".safeguards.scc"),
             idta=self.span(safe.get("idta"), where, path + ".safeguards.idta"),
             bcr=self.span(safe.get("bcr"), where, path + ".safeguards.bcr"),
+            safe_harbour=self.span(
+                safe.get("safe_harbour"), where, path + ".safeguards.safe_harbour"
+            ),
+            adequacy_scopes=frozenset(scopes),
+            international_organisation=organisation,
             where=where,
         )
 
