@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditor.legal.tables import REGIMES, LegalTables
-from auditor.policy.model import Party
+from auditor.policy.model import LocationGroup, Party
 
 MECHANISMS = (
     "intra_eea",
@@ -83,6 +84,28 @@ def judge_transfer(
 
 def _rank(t: Transfer) -> int:
     return {"none": 0, "derogation": 1}.get(t.mechanism, 2)
+
+
+def home_region_regime(tables: LegalTables, home: LocationGroup, at: float) -> str | None:
+    """The regime data of a tenant of ``home`` stays under on onward hops, or None.
+
+    The home region's stated ``regime`` if any, else derived from the countries its
+    locations lie in at ``at``: all in the EEA -> ``eu_gdpr``; all in the UK (after the
+    transition period) -> ``uk_gdpr``; anything else (a third country, or a mix) -> None.
+    """
+    if home.regime is not None:
+        return None if home.regime == "none" else home.regime
+    return regime_of_countries(tables, home.countries, at)
+
+
+def regime_of_countries(tables: LegalTables, countries: Iterable[str], at: float) -> str | None:
+    """``eu_gdpr`` if every country is in the EEA at ``at``, ``uk_gdpr`` if all are GB
+    outside it, else None. "EEA" and "EU" stand for any member."""
+    regimes = {"eu_gdpr" if c in ("EEA", "EU") else tables.regime(c, at) for c in countries}
+    if len(regimes) == 1:
+        only = regimes.pop()
+        return None if only == "none" else only
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -428,6 +428,9 @@ def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
                     allow_home=False,
                 )
     _check_zone_cycles(c, draft)
+    transfers = merged.scalars.get("transfers", ({}, top.where(())))
+    onward = str((transfers[0] or {}).get("onward_regime", "origin"))
+    _home_region_regimes(c, merged, draft, onward == "home_region", transfers[1])
     if "service_delivery" not in draft.purposes:
         c.error(
             top.where(("purposes",)),
@@ -456,7 +459,52 @@ def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
         files=tuple(merged.files),
         document=_document(merged),
         max_decision_cache=int(limits.get("max_decision_cache", 65536)),
+        onward_regime=onward,
     )
+
+
+def _home_region_regimes(
+    c: _Checker, merged: Merged, draft: _Draft, needed: bool, where: Where
+) -> None:
+    """Give each home region its stated regime and the countries of its locations.
+
+    With ``transfers.onward_regime: home_region`` a home region whose locations lie both
+    in the UK and in the EEA must state its regime: it cannot be derived.
+    """
+    raws = {name: raw for name, raw, _ in _entries(merged, "home_regions")}
+    eea = {row.key for row in load_tables().eea} - {"GB"}
+    for name, group in list(draft.home_regions.items()):
+        countries = _group_countries(draft, group.locations, set())
+        regime = raws.get(name, {}).get("regime")
+        if needed and regime is None and "GB" in countries and countries & (eea | {"EEA", "EU"}):
+            c.error(
+                group.where,
+                f"home region '{name}' has locations in the UK and in the EEA, so the regime "
+                "of its data on onward hops cannot be derived; state regime: uk_gdpr or "
+                f"eu_gdpr (transfers.onward_regime: home_region is set at {where})",
+                f"home_regions.{name}.regime",
+            )
+        draft.home_regions[name] = LocationGroup(
+            group.id, group.description, group.where, group.locations, regime, countries
+        )
+
+
+def _group_countries(draft: _Draft, patterns: tuple[str, ...], seen: set[str]) -> frozenset[str]:
+    """Country codes of location patterns ("EEA" / "EU" for those groups); zones expanded."""
+    out: set[str] = set()
+    for pattern in patterns:
+        prefix, _, rest = pattern.partition(":")
+        if prefix == "zone" and rest in draft.zones and rest not in seen:
+            out |= _group_countries(draft, draft.zones[rest].locations, {*seen, rest})
+        elif prefix == "site" and rest in draft.sites:
+            out.add(draft.sites[rest].country)
+        elif prefix == "country":
+            out.add(rest)
+        else:
+            country = load_catalogue().country(pattern)
+            if country is not None:
+                out.add(country)
+    return frozenset(out)
 
 
 def _check_zone_cycles(c: _Checker, draft: _Draft) -> None:

@@ -137,6 +137,10 @@ class LocationGroup(Named):
     """A zone or a home region: a list of location patterns."""
 
     locations: tuple[str, ...] = ()
+    # Home regions only: the regime the pack states for its data (`regime:`), and the
+    # countries its locations lie in ("EEA" / "EU" for those patterns), resolved at load.
+    regime: str | None = None
+    countries: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,3 +216,6 @@ class Policy:
     files: tuple[str, ...]
     document: Mapping[str, Any]
     max_decision_cache: int = 65536
+    # `transfers.onward_regime`: "origin" (only the event's origin.regime) or
+    # "home_region" (else the regime of the tenant's home region; see chapter_v).
+    onward_regime: str = "origin"

@@ -12,9 +12,14 @@ from ruamel.yaml import YAML
 
 from auditor.legal import LegalTablesError, load_tables
 from auditor.legal import tables as tables_module
-from auditor.legal.chapter_v import Transfer, judge_transfer
+from auditor.legal.chapter_v import (
+    Transfer,
+    home_region_regime,
+    judge_transfer,
+    regime_of_countries,
+)
 from auditor.legal.tables import day_start, load_tables_file
-from auditor.policy.model import Clauses, Dpf, Party, SignedClauses, Span
+from auditor.policy.model import Clauses, Dpf, LocationGroup, Party, SignedClauses, Span
 
 
 def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> float:
@@ -383,3 +388,20 @@ def test_when_both_regimes_apply_the_less_lawful_outcome_is_reported() -> None:
 def test_an_unknown_regime_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="regime must be one of"):
         judge_transfer(load_tables(), "SG", "US", at(2026, 1, 1), party=None, regime="none")
+
+
+def test_the_regime_of_a_home_region() -> None:
+    t = load_tables()
+    now = at(2026, 1, 1)
+    assert regime_of_countries(t, {"DE", "SE"}, now) == "eu_gdpr"
+    assert regime_of_countries(t, {"EEA"}, now) == "eu_gdpr"
+    assert regime_of_countries(t, {"GB"}, now) == "uk_gdpr"
+    assert regime_of_countries(t, {"GB"}, at(2020, 6, 1)) == "eu_gdpr"
+    assert regime_of_countries(t, {"GB", "IE"}, now) is None  # mixed: must be stated
+    assert regime_of_countries(t, {"US"}, now) is None
+    assert regime_of_countries(t, set(), now) is None
+    mixed = LocationGroup("UKI1", countries=frozenset({"GB", "IE"}))
+    assert home_region_regime(t, mixed, now) is None
+    stated = LocationGroup("UKI1", regime="uk_gdpr", countries=frozenset({"GB", "IE"}))
+    assert home_region_regime(t, stated, now) == "uk_gdpr"
+    assert home_region_regime(t, LocationGroup("X", regime="none"), now) is None

@@ -1,5 +1,5 @@
-"""Chapter V facts in policy packs: SCC versions, sectoral scopes, the US lists; the
-engine's legal epochs across their dates."""
+"""Chapter V facts in policy packs: SCC versions, sectoral scopes, the US lists, onward
+regimes; the engine's legal epochs across their dates."""
 
 from __future__ import annotations
 
@@ -128,6 +128,30 @@ def test_every_dated_fact_of_a_party_has_edges() -> None:
     assert ts("2023-07-17T00:00:00Z") in replay  # dpf since
     repapered = p["repapered-processor"].edges()
     assert {ts("2019-03-01T00:00:00Z"), ts("2022-07-01T00:00:00Z")} <= set(repapered)
+
+
+# --- the pack option for onward regimes ------------------------------------------------------
+ONWARD = """transfers: {onward_regime: home_region}
+home_regions:
+  EUR1: {locations: [aws:eu-central-1, aws:eu-north-1]}
+  USA1: {locations: [aws:us-east-2]}
+"""
+
+
+def test_onward_regime_from_home_regions(tmp_path: Path) -> None:
+    p = load(
+        tmp_path, ONWARD + "  UKI1: {locations: [aws:eu-west-2, aws:eu-west-1], regime: uk_gdpr}\n"
+    )
+    assert p.onward_regime == "home_region"
+    assert p.home_regions["EUR1"].countries == frozenset({"DE", "SE"})
+    assert (p.home_regions["UKI1"].regime, p.home_regions["EUR1"].regime) == ("uk_gdpr", None)
+    assert load(tmp_path, "").onward_regime == "origin"
+
+
+def test_a_home_region_in_the_uk_and_the_eea_must_state_its_regime(tmp_path: Path) -> None:
+    text = errors(tmp_path, ONWARD + "  UKI1: {locations: [aws:eu-west-2, aws:eu-west-1]}\n")
+    assert "home_regions.UKI1.regime" in text
+    assert "state regime: uk_gdpr or eu_gdpr" in text
 
 
 def test_the_schema_enums_match_the_legal_tables() -> None:
