@@ -643,6 +643,7 @@ def _exceptions(
         if expires is not None and starts is not None and starts >= expires:
             c.error(where, "starts must be before expires", "starts")
         when = c.selector(raw.get("when"), draft, where, "when")
+        citation = raw.get("citation", "")
         out.append(
             PolicyException(
                 raw["id"],
@@ -652,6 +653,8 @@ def _exceptions(
                 Span(starts, expires),
                 when,
                 where,
+                citation if isinstance(citation, str) else citation["text"],
+                "" if isinstance(citation, str) else citation.get("source", ""),
             )
         )
     c.rule, c.src, c.base = None, None, ()

@@ -196,6 +196,9 @@ class PolicyException:
     span: Span
     when: Selector | None = None
     where: Where = field(default=Where(""), compare=False)
+    # The sentence the waiver rests on (e.g. a notice's own legal argument) and its source.
+    citation: str = ""
+    citation_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

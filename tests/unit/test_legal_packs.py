@@ -1,19 +1,25 @@
 """Chapter V facts in policy packs: SCC versions, sectoral scopes, the US lists, onward
-regimes; the engine's legal epochs across their dates."""
+regimes; the engine's legal epochs across their dates; no `none` transfer is ever allowed
+without a named exception."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
-from auditor.engine import Engine
+from auditor.cli.check_cmd import decisions
+from auditor.engine import Decision, Engine
+from auditor.engine.memory import DictStore
+from auditor.inputs import read_lines
 from auditor.legal import load_tables
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.model import Policy
+from auditor.suites.runner import discover, merge
 from tests.unit.helpers import EXAMPLE_POLICY, ROOT
 
 HEAD = """apiVersion: auditor/v1
@@ -130,6 +136,26 @@ def test_every_dated_fact_of_a_party_has_edges() -> None:
     assert {ts("2019-03-01T00:00:00Z"), ts("2022-07-01T00:00:00Z")} <= set(repapered)
 
 
+def test_exceptions_carry_their_citation(tmp_path: Path) -> None:
+    p = load(
+        tmp_path,
+        """rules:
+  - {id: r, kind: transfer, description: d, severity: high, effect: deny, citation: c}
+exceptions:
+  - id: e
+    rule: r
+    justification: j
+    approver: a
+    expires: "2027-01-01"
+    citation: {text: "as per Article 95 of GDPR", source: notice}
+""",
+    )
+    assert (p.exceptions[0].citation, p.exceptions[0].citation_source) == (
+        "as per Article 95 of GDPR",
+        "notice",
+    )
+
+
 # --- the pack option for onward regimes ------------------------------------------------------
 ONWARD = """transfers: {onward_regime: home_region}
 home_regions:
@@ -231,3 +257,75 @@ def test_safe_harbour_dates_are_judged_right_by_a_fresh_engine() -> None:
         engine = Engine(load_policy(EXAMPLE_POLICY))
         got = transfers(engine, flow(when, "us-replay-processor", "aws:us-east-1"))
         assert got[0][0] == mechanism
+
+
+# --- `none` is never `allow` without a named exception ---------------------------------------
+def _check_none_never_allowed(policy: Policy, decision: Decision, where: str) -> None:
+    t = decision.transfer
+    if t is None or t.mechanism != "none" or decision.verdict != "allow":
+        return
+    kinds = {r.id: r.kind for r in policy.rules}
+    waived = [e for e in decision.outcome.exceptions if kinds.get(e.rule) == "transfer"]
+    assert waived, f"{where}: mechanism none allowed without a named transfer exception"
+
+
+def _suite_decisions(suite: Path) -> list[tuple[Policy, Decision, str]]:
+    doc = YAML(typ="safe").load(suite.read_text())
+    policy = load_policy(suite.parent / doc["policy"])
+    engine = Engine(policy)
+    out = []
+    for i, case in enumerate(doc["cases"]):
+        if "raw" in case:
+            continue
+        store = DictStore()
+        base = {"event_id": f"case-{i + 1}", **doc.get("defaults", {})}
+        for before in case.get("before", []):
+            engine.decide(merge(base, before), store)
+        event = merge(base, case.get("event", {}))
+        for field in case.get("remove", []):
+            event.pop(field, None)
+        decision = engine.decide(event, store)[-1]
+        out.append((policy, decision, f"{suite.name}: {case['name']}"))
+    return out
+
+
+@pytest.mark.parametrize("suite", discover(ROOT / "policies"), ids=lambda p: p.name)
+def test_no_suite_case_allows_a_transfer_with_no_basis(suite: Path) -> None:
+    for policy, decision, where in _suite_decisions(suite):
+        _check_none_never_allowed(policy, decision, where)
+
+
+@pytest.mark.parametrize(
+    "sample", sorted((ROOT / "examples").glob("*.jsonl")), ids=lambda p: p.name
+)
+def test_no_sample_event_allows_a_transfer_with_no_basis(sample: Path) -> None:
+    name = sample.name.removesuffix(".jsonl")
+    path = ROOT / "policies" / f"{name}.yaml"
+    policy = load_policy(path if path.exists() else ROOT / "policies" / "examples" / f"{name}.yaml")
+    for decision in decisions(Engine(policy), read_lines(str(sample))):
+        _check_none_never_allowed(policy, decision, f"{sample.name}: {decision.event_id}")
+
+
+def test_the_carrier_hop_is_allowed_only_through_the_named_art_95_exception() -> None:
+    policy = load_policy(ROOT / "policies" / "natterbox.yaml")
+    engine = Engine(policy)
+    event = {
+        "event_id": "c-1",
+        "event_time": "2026-03-02T09:00:00Z",
+        "data_class": "routing_identity",
+        "operation": "transfer",
+        "origin": {"location": "site:telehouse-london"},
+        "destination": {"location": "country:US"},
+        "processor": "carrier",
+        "purpose": "call_routing",
+        "encryption": {"in_transit": "srtp"},
+    }
+    record = engine.classify(event).plain()
+    assert record["verdict"] == "allow"
+    assert record["transfer"]["mechanism"] == "none"
+    assert record["exceptions"] == [
+        {"id": "natterbox.carrier-art95", "rule": "natterbox.carrier-transit"}
+    ]
+    exception = next(e for e in policy.exceptions if e.id == "natterbox.carrier-art95")
+    assert "Article 95" in exception.citation
+    assert exception.span.since == datetime(2024, 9, 5, tzinfo=UTC).timestamp()
