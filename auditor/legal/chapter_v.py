@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from auditor.legal.tables import LegalTables
-from auditor.policy.model import Party
+from auditor.legal.tables import REGIMES, LegalTables
+from auditor.policy.model import LocationGroup, Party
 
 MECHANISMS = (
     "intra_eea",
@@ -31,7 +32,8 @@ class Transfer:
     instrument: str | None
 
 
-# Order of preference (legal-reference.md): intra-EEA, adequacy, DPF, BCR, SCC / IDTA,
+# Order of preference (legal-reference.md): intra-EEA, adequacy (country or sectoral),
+# entity-based lists (DPF; Privacy Shield and Safe Harbour for replays), BCR, SCC / IDTA,
 # derogation, none.
 
 
@@ -45,47 +47,135 @@ def judge_transfer(
     hr: bool = False,
     personal: bool = True,
     derogation: str | None = None,
+    regime: str | None = None,
 ) -> Transfer | None:
     """The transfer record of data moving from ``from_country`` to ``to_country`` at ``at``.
 
-    None when both are the same country. ``party`` is the recipient (the event's
-    processor) whose entity-based safeguards count; None when it is unknown.
+    None when both are the same country (spec §2: the record is null within one country,
+    even for a recipient that is an international organisation). ``party`` is the
+    recipient (the event's processor) whose facts count: entity-based safeguards, the
+    sectoral adequacy scopes it states, and whether it is an international organisation
+    (then judged as such, not as its host country); None when unknown.
+
+    ``regime`` (``eu_gdpr`` / ``uk_gdpr``) is the regime the data stays under on an onward
+    hop (the event's ``origin.regime``, or the regime of the tenant's home region where the
+    pack says so): a hop from a third country is judged under it instead of ``none``. When
+    the origin itself is in the EEA or the UK under the other regime, both apply and the
+    less lawful outcome is reported (no basis before a derogation before any other basis).
+    Raises ValueError for any other ``regime``.
     """
+    if regime is not None and regime not in REGIMES:
+        raise ValueError(f"regime must be one of {', '.join(REGIMES)} or None, got {regime!r}")
     if from_country == to_country:
         return None
     if not personal:
         return Transfer(
             "none", from_country, to_country, "unrestricted", "not personal data (GDPR Recital 26)"
         )
-    regime = tables.regime(from_country, at)
-    if regime == "none":
-        return Transfer("none", from_country, to_country, "unrestricted", None)
-    if tables.in_eea(to_country, at) and regime == "eu_gdpr":
-        return Transfer(regime, from_country, to_country, "intra_eea", "EEA Agreement")
-    row = tables.adequacy(regime, to_country, at)
-    if row is not None:
-        return Transfer(regime, from_country, to_country, "adequacy", row.instrument)
-    if party is not None:
-        found = _entity_based(tables, regime, to_country, at, party, hr)
-        if found is not None:
-            return Transfer(regime, from_country, to_country, *found)
-    if derogation is not None:
-        return Transfer(
-            regime,
-            from_country,
-            to_country,
-            "derogation",
-            tables.derogations.get(derogation, derogation),
-        )
-    return Transfer(regime, from_country, to_country, "none", None)
+    local = tables.regime(from_country, at)
+    judge = _Judge(tables, from_country, to_country, at, party, hr, derogation)
+    if regime is None or regime == local:
+        return judge.under(local)
+    if local == "none":
+        return judge.under(regime)
+    declared, here = judge.under(regime), judge.under(local)
+    return here if _rank(here) < _rank(declared) else declared
 
 
-def _entity_based(
-    tables: LegalTables, regime: str, to_country: str, at: float, party: Party, hr: bool
-) -> tuple[str, str] | None:
-    if to_country == "US" and party.country == "US":
+def _rank(t: Transfer) -> int:
+    return {"none": 0, "derogation": 1}.get(t.mechanism, 2)
+
+
+def home_region_regime(tables: LegalTables, home: LocationGroup, at: float) -> str | None:
+    """The regime data of a tenant of ``home`` stays under on onward hops, or None.
+
+    The home region's stated ``regime`` if any, else derived from the countries its
+    locations lie in at ``at``: all in the EEA -> ``eu_gdpr``; all in the UK (after the
+    transition period) -> ``uk_gdpr``; anything else (a third country, or a mix) -> None.
+    """
+    if home.regime is not None:
+        return None if home.regime == "none" else home.regime
+    return regime_of_countries(tables, home.countries, at)
+
+
+def regime_of_countries(tables: LegalTables, countries: Iterable[str], at: float) -> str | None:
+    """``eu_gdpr`` if every country is in the EEA at ``at``, ``uk_gdpr`` if all are GB
+    outside it, else None. "EEA" and "EU" stand for any member."""
+    regimes = {"eu_gdpr" if c in ("EEA", "EU") else tables.regime(c, at) for c in countries}
+    if len(regimes) == 1:
+        only = regimes.pop()
+        return None if only == "none" else only
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    tables: LegalTables
+    from_country: str
+    to_country: str
+    at: float
+    party: Party | None
+    hr: bool
+    derogation: str | None
+
+    def under(self, regime: str) -> Transfer:
+        found = self._basis(regime)
+        if found is None:
+            return Transfer(regime, self.from_country, self.to_country, "none", None)
+        return Transfer(regime, self.from_country, self.to_country, *found)
+
+    def _basis(self, regime: str) -> tuple[str, str | None] | None:
+        tables, at, party = self.tables, self.at, self.party
+        if regime == "none":
+            return "unrestricted", None
+        organisation = party.international_organisation if party is not None else None
+        destination = organisation or self.to_country
+        if organisation is None:
+            # The data is back where its regime applies: no third country is involved.
+            if regime == "eu_gdpr" and tables.in_eea(self.to_country, at):
+                return "intra_eea", "EEA Agreement"
+            if regime == "uk_gdpr" and self.to_country == "GB":
+                return "unrestricted", "destination in the UK: not a restricted transfer"
+        scopes = party.adequacy_scopes if party is not None else frozenset()
+        row = tables.adequacy_for(regime, destination, at, scopes)
+        if row is not None:
+            return "adequacy", row.instrument
+        if party is not None:
+            found = self._entity_based(regime, organisation is None)
+            if found is not None:
+                return found
+        if self.derogation is not None:
+            return "derogation", tables.derogations.get(self.derogation, self.derogation)
+        return None
+
+    def _entity_based(self, regime: str, geographic: bool) -> tuple[str, str] | None:
+        tables, at, party = self.tables, self.at, self.party
+        assert party is not None
+        if geographic and self.to_country == "US" and party.country == "US":
+            found = self._us_lists(regime, party)
+            if found is not None:
+                return found
+        if party.bcr is not None and party.bcr.covers(at):
+            return "bcr", tables.bcr[regime]
+        if regime == "uk_gdpr" and party.idta is not None and party.idta.covers(at):
+            row = tables.standard_clauses(regime, at)
+            if row is not None:
+                return "idta", row.instrument
+        for signed in party.scc.sets if party.scc is not None else ():
+            row = tables.clauses(regime, signed.version, at)
+            if row is None or not signed.span.covers(at):
+                continue
+            if row.signed_before is not None and (
+                signed.signed is None or signed.signed >= row.signed_before
+            ):
+                continue  # concluded after these clauses could no longer be signed
+            return "scc", row.instrument
+        return None
+
+    def _us_lists(self, regime: str, party: Party) -> tuple[str, str] | None:
+        tables, at = self.tables, self.at
         dpf = party.dpf
-        if dpf is not None and dpf.span.covers(at) and (dpf.hr if hr else dpf.non_hr):
+        if dpf is not None and dpf.span.covers(at) and (dpf.hr if self.hr else dpf.non_hr):
             if regime == "eu_gdpr":
                 row = tables.adequacy(regime, "US", at, "dpf_list")
                 if row is not None:
@@ -94,16 +184,13 @@ def _entity_based(
                 row = tables.adequacy(regime, "US", at, "dpf_list_uk_extension")
                 if row is not None:
                     return "dpf", row.instrument
-        shield = party.privacy_shield
-        if regime == "eu_gdpr" and shield is not None and shield.covers(at):
-            row = tables.adequacy(regime, "US", at, "privacy_shield_list")
-            if row is not None:
-                return "adequacy", row.instrument
-    if party.bcr is not None and party.bcr.covers(at):
-        return "bcr", tables.bcr[regime]
-    clauses = party.scc if regime == "eu_gdpr" else party.idta
-    if clauses is not None and clauses.covers(at):
-        row = tables.standard_clauses(regime, at)
-        if row is not None:
-            return ("scc" if regime == "eu_gdpr" else "idta"), row.instrument
-    return None
+        # The invalidated lists (kept for replays) were adequacy decisions, entity-based.
+        for listed, scope in (
+            (party.privacy_shield, "privacy_shield_list"),
+            (party.safe_harbour, "safe_harbour_list"),
+        ):
+            if regime == "eu_gdpr" and listed is not None and listed.covers(at):
+                row = tables.adequacy(regime, "US", at, scope)
+                if row is not None:
+                    return "adequacy", row.instrument
+        return None

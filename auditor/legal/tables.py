@@ -6,7 +6,7 @@ import hashlib
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -16,8 +16,16 @@ import orjson
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from auditor.legal.countries import iso_countries
+
+FORMAT = "auditor-legal/v2"
 REGIMES = ("eu_gdpr", "uk_gdpr")
-_SCOPES = {"whole", "dpf_list", "dpf_list_uk_extension", "privacy_shield_list"}
+# Scopes of entity-based decisions: the recipient's own safeguards say whether it is listed.
+ENTITY_SCOPES = frozenset(
+    {"dpf_list", "dpf_list_uk_extension", "privacy_shield_list", "safe_harbour_list"}
+)
+# The clauses a bare `scc` in a pack means.
+CURRENT_SCC = "2021/914"
 
 
 class LegalTablesError(ValueError):
@@ -29,18 +37,34 @@ def day_start(value: date) -> float:
     return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
 
 
+def day_after(value: date) -> float:
+    """POSIX seconds of 00:00 UTC on the day after ``value``: the end of a day included."""
+    return day_start(value + timedelta(days=1))
+
+
 @dataclass(frozen=True, slots=True)
 class Dated:
-    """One row of a table, in force on [start, end)."""
+    """One row of a table, in force on [start, end) (``end`` = the day after its `until`)."""
 
     key: str
     instrument: str
     start: float
     end: float | None
     scope: str = "whole"
+    # Sectoral facts of a recipient that put it outside this row (e.g. KR credit information).
+    excludes: frozenset[str] = frozenset()
+    regime: str = ""
+    # Clauses: contracts concluded at or after this instant cannot rely on the row.
+    signed_before: float | None = None
 
     def in_force(self, at: float) -> bool:
         return self.start <= at and (self.end is None or at < self.end)
+
+    def covers_recipient(self, scopes: frozenset[str]) -> bool:
+        """True when a recipient stating ``scopes`` is inside this row's scope."""
+        if self.scope != "whole" and self.scope not in scopes:
+            return False
+        return not (self.excludes & scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +82,10 @@ class LegalTables:
     bcr: Mapping[str, str]
     derogations: Mapping[str, str]
     boundaries: tuple[float, ...] = field(default=())
+    # id -> what a recipient asserts by stating it (processor `adequacy_scopes`).
+    sectoral_scopes: Mapping[str, str] = field(default_factory=dict)
+    # id -> name, for adequacy decisions about an international organisation.
+    organisations: Mapping[str, str] = field(default_factory=dict)
 
     def in_eea(self, country: str, at: float) -> bool:
         return any(row.key == country and row.in_force(at) for row in self.eea)
@@ -79,19 +107,52 @@ class LegalTables:
         return "none"
 
     def adequacy(self, regime: str, country: str, at: float, scope: str = "whole") -> Dated | None:
-        """The adequacy row of ``regime`` covering ``country`` with ``scope`` at ``at``."""
-        rows = self.eu_adequacy if regime == "eu_gdpr" else self.uk_adequacy
-        for row in rows:
-            if row.scope != scope or not row.in_force(at):
-                continue
-            if row.key == country or (row.key == "EEA" and self.in_eea(country, at)):
+        """The adequacy row of ``regime`` covering ``country`` with exactly ``scope`` at ``at``."""
+        for row in self._adequacy_rows(regime, country, at):
+            if row.scope == scope:
                 return row
         return None
 
-    def standard_clauses(self, regime: str, at: float) -> Dated | None:
-        """The SCC (EU) or IDTA (UK) instrument in force at ``at``, newest first."""
-        rows = self.scc if regime == "eu_gdpr" else self.idta
+    def adequacy_for(
+        self, regime: str, destination: str, at: float, scopes: frozenset[str] = frozenset()
+    ) -> Dated | None:
+        """The adequacy row covering a recipient at ``destination`` that states ``scopes``.
+
+        A whole-country row always applies; a sectoral row only when the recipient states
+        its scope (and none of its exclusions). Entity-based rows (DPF, Privacy Shield,
+        Safe Harbour) are never returned here: the recipient's safeguards decide those.
+        """
+        for row in self._adequacy_rows(regime, destination, at):
+            if row.scope not in ENTITY_SCOPES and row.covers_recipient(scopes):
+                return row
+        return None
+
+    def _adequacy_rows(self, regime: str, destination: str, at: float) -> Iterable[Dated]:
+        rows = self.eu_adequacy if regime == "eu_gdpr" else self.uk_adequacy
         for row in rows:
+            if not row.in_force(at):
+                continue
+            if row.key == destination or (row.key == "EEA" and self.in_eea(destination, at)):
+                yield row
+
+    def clauses(self, regime: str, version: str, at: float) -> Dated | None:
+        """The row under which clauses of ``version`` provide safeguards in ``regime`` at ``at``."""
+        for row in self.scc:
+            if row.regime == regime and row.key == version and row.in_force(at):
+                return row
+        return None
+
+    def scc_versions(self) -> dict[str, float]:
+        """Each SCC version a pack may name, with the first day it could be signed (EU)."""
+        out: dict[str, float] = {}
+        for row in self.scc:
+            out[row.key] = min(out.get(row.key, row.start), row.start)
+        return out
+
+    def standard_clauses(self, regime: str, at: float) -> Dated | None:
+        """The newest clauses (EU SCCs) or IDTA (UK) instrument in force at ``at``."""
+        rows = [r for r in self.scc if r.regime == regime] if regime == "eu_gdpr" else self.idta
+        for row in sorted(rows, key=lambda r: -r.start):
             if row.in_force(at):
                 return row
         return None
@@ -101,16 +162,22 @@ class LegalTables:
         return bisect_right(self.boundaries, at)
 
 
-def _date(row: Mapping[str, Any], name: str, where: str) -> float | None:
+def _date(row: Mapping[str, Any], name: str, where: str) -> date | None:
     value = row.get(name)
     if value is None:
         return None
     if isinstance(value, datetime) or not isinstance(value, date):
         raise LegalTablesError(f"{where}: '{name}' must be a date YYYY-MM-DD, got {value!r}")
-    return day_start(value)
+    return value
 
 
-def _rows(doc: Mapping[str, Any], section: str, key: str) -> tuple[Dated, ...]:
+def _rows(
+    doc: Mapping[str, Any],
+    section: str,
+    key: str,
+    scopes: frozenset[str] = frozenset(),
+    sectoral: frozenset[str] = frozenset(),
+) -> tuple[Dated, ...]:
     rows = doc.get(section)
     if not isinstance(rows, list):
         raise LegalTablesError(f"section '{section}' must be a list of rows")
@@ -119,27 +186,74 @@ def _rows(doc: Mapping[str, Any], section: str, key: str) -> tuple[Dated, ...]:
         where = f"{section}[{i}]"
         if not isinstance(row, Mapping) or not isinstance(row.get(key), str):
             raise LegalTablesError(f"{where}: each row needs a '{key}' string")
-        start = _date(row, "from", where)
-        if start is None:
+        first = _date(row, "from", where)
+        if first is None:
             raise LegalTablesError(f"{where}: 'from' (first day in force) is required")
-        end = _date(row, "until", where)
-        if end is not None and end <= start:
-            raise LegalTablesError(f"{where}: 'until' must be after 'from'")
+        last = _date(row, "until", where)
+        if last is not None and last < first:
+            raise LegalTablesError(f"{where}: 'until' (last day in force) is before 'from'")
         scope = row.get("scope", "whole")
-        if scope not in _SCOPES:
-            raise LegalTablesError(f"{where}: scope must be one of {sorted(_SCOPES)}")
+        if scope != "whole" and scope not in scopes:
+            raise LegalTablesError(f"{where}: scope must be one of {sorted({'whole', *scopes})}")
+        excludes = row.get("excludes", [])
+        if not isinstance(excludes, list) or not set(excludes) <= sectoral:
+            raise LegalTablesError(
+                f"{where}: 'excludes' must list ids of sectoral_scopes {sorted(sectoral)}"
+            )
+        if row.get("verify") and not row.get("note"):
+            raise LegalTablesError(f"{where}: a row marked verify needs a 'note' saying why")
+        regime = row.get("regime", "")
+        if section in ("scc", "idta") and regime not in REGIMES:
+            raise LegalTablesError(f"{where}: regime must be one of {list(REGIMES)}")
+        signed = _date(row, "signed_until", where)
         instrument = row.get("instrument", row.get(key))
-        out.append(Dated(row[key], str(instrument), start, end, scope))
+        out.append(
+            Dated(
+                row[key],
+                str(instrument),
+                day_start(first),
+                None if last is None else day_after(last),
+                scope,
+                frozenset(excludes),
+                regime,
+                None if signed is None else day_after(signed),
+            )
+        )
     return tuple(out)
+
+
+def _names(doc: Mapping[str, Any], section: str) -> dict[str, str]:
+    value = doc.get(section) or {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise LegalTablesError(f"section '{section}' must map ids to descriptions")
+    return dict(value)
 
 
 def build_tables(doc: Mapping[str, Any], raw: bytes) -> LegalTables:
     """Legal tables from a parsed document (``raw`` is hashed into the digest)."""
+    if doc.get("format") != FORMAT:
+        # v1 read `until` as the first day out of force; v2 reads it as the last day in force.
+        raise LegalTablesError(
+            f"format: expected '{FORMAT}', got {doc.get('format')!r} (in v2 `until` is the "
+            "last day in force: re-express every `until` of a v1 file as the day before)"
+        )
+    sectoral = _names(doc, "sectoral_scopes")
+    organisations = _names(doc, "international_organisations")
+    scopes = frozenset(sectoral) | ENTITY_SCOPES
     eea = _rows(doc, "eea", "country")
-    scc = tuple(sorted(_rows(doc, "scc", "instrument"), key=lambda r: -r.start))
+    scc = _rows(doc, "scc", "version")
     idta = tuple(sorted(_rows(doc, "idta", "instrument"), key=lambda r: -r.start))
-    eu_adequacy = _rows(doc, "eu_adequacy", "destination")
-    uk_adequacy = _rows(doc, "uk_adequacy", "destination")
+    eu_adequacy = _rows(doc, "eu_adequacy", "destination", scopes, frozenset(sectoral))
+    uk_adequacy = _rows(doc, "uk_adequacy", "destination", scopes, frozenset(sectoral))
+    for section, rows in (("eu_adequacy", eu_adequacy), ("uk_adequacy", uk_adequacy)):
+        for i, row in enumerate(rows):
+            if row.key not in iso_countries() and row.key != "EEA" and row.key not in organisations:
+                raise LegalTablesError(
+                    f"{section}[{i}]: destination '{row.key}' is neither an ISO 3166-1 code, "
+                    "EEA, nor an id of international_organisations"
+                )
     bcr = doc.get("bcr") or {}
     derogations = doc.get("derogations") or {}
     if set(bcr) != set(REGIMES):
@@ -161,6 +275,8 @@ def build_tables(doc: Mapping[str, Any], raw: bytes) -> LegalTables:
         bcr=dict(bcr),
         derogations=dict(derogations),
         boundaries=tuple(sorted(edges)),
+        sectoral_scopes=sectoral,
+        organisations=organisations,
     )
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from auditor.legal.countries import iso_countries
+from auditor.legal.tables import CURRENT_SCC, load_tables
 from auditor.locations import load_catalogue
 from auditor.policy.errors import PolicyIssue, Where
 from auditor.policy.model import (
+    Clauses,
     DataClass,
     Dpf,
     LocationGroup,
@@ -19,6 +22,7 @@ from auditor.policy.model import (
     Rule,
     Selector,
     Setting,
+    SignedClauses,
     Site,
     Span,
 )
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
     from auditor.policy.loader import Merged
     from auditor.policy.source import PathKey, Source
 
+_DAY = 86400.0
+_US_LISTS = {"dpf": "DPF", "privacy_shield": "Privacy Shield", "safe_harbour": "Safe Harbour"}
 _SETTING_TYPES = {"bool": (bool,), "int": (int,), "string": (str,), "enum": (str,), "list": (str,)}
 
 
@@ -49,6 +55,11 @@ class _Checker:
 
     # -- facts ---------------------------------------------------------------
     def span(self, value: Any, where: Where, path: str) -> Span | None:
+        """A dated safeguard: ``true`` (no known dates) or ``{since, until}``.
+
+        Dates are calendar days in UTC, as in the legal tables: ``since`` is the first day
+        covered, ``until`` the last (events before the next day's 00:00 UTC).
+        """
         if value is False or value is None:
             return None
         if value is True:
@@ -62,7 +73,82 @@ class _Checker:
             until = parse_instant(value["until"])
             if until is None:
                 self.error(where, f"'{value['until']}' is not a date YYYY-MM-DD", path + ".until")
+            else:
+                until += _DAY
+        if since is not None and until is not None and until <= since:
+            self.error(where, "until (the last day covered) is before since", path + ".until")
         return Span(since, until)
+
+    def clauses(self, value: Any, where: Where, path: str) -> Clauses | None:
+        """The standard contractual clauses a processor signed (``safeguards.scc``).
+
+        ``true`` or an object without ``version`` means the (EU) 2021/914 clauses; a list
+        gives several sets (e.g. old clauses replaced by the 2021/914 ones).
+        """
+        if value is False or value is None:
+            return None
+        if value is True:
+            return Clauses((SignedClauses(CURRENT_SCC, None, Span()),))
+        items = value if isinstance(value, list) else [value]
+        known = load_tables().scc_versions()
+        sets = []
+        for i, item in enumerate(items):
+            at = f"{path}[{i}]" if isinstance(value, list) else path
+            version = str(item.get("version", CURRENT_SCC))
+            if version not in known:
+                self.error(
+                    where,
+                    f"unknown SCC version '{version}'{suggest(version, known)}",
+                    at + ".version",
+                )
+                continue
+            span = self.span(item, where, at) or Span()
+            signed = None
+            if "signed" in item:
+                signed = parse_instant(item["signed"])
+                if signed is None:
+                    self.error(
+                        where, f"'{item['signed']}' is not a date YYYY-MM-DD", at + ".signed"
+                    )
+                    continue
+            signed = signed if signed is not None else span.since
+            if span.since is None and signed is not None:
+                span = Span(signed, span.until)
+            first = known[version]
+            if signed is None and version != CURRENT_SCC:
+                self.error(
+                    where,
+                    f"the old SCCs ({version}) cover only contracts concluded before they "
+                    "were repealed: give signed: YYYY-MM-DD (the day the contract was "
+                    "concluded)",
+                    at,
+                )
+            elif signed is not None and signed < first:
+                day = datetime.fromtimestamp(first, UTC).date()
+                hint = (
+                    "; a contract concluded before then was on the old SCCs: add version: "
+                    "2010/87/EU (controller to processor), 2001/497/EC or 2004/915/EC"
+                    if version == CURRENT_SCC
+                    else ""
+                )
+                self.error(
+                    where,
+                    f"the {version} clauses could not be signed before {day}{hint}",
+                    at + (".signed" if "signed" in item else ".since"),
+                )
+            sets.append(SignedClauses(version, signed, span))
+        # Newest clauses first: the decision names the best basis the processor has.
+        sets.sort(key=lambda s: -known.get(s.version, 0.0))
+        return Clauses(tuple(sets)) if sets else None
+
+    def us_list(self, raw: Mapping[str, Any], name: str, where: Where, path: str) -> None:
+        if raw["country"] != "US":
+            self.error(
+                where,
+                f"the {_US_LISTS[name]} list only holds US organisations; set country: US "
+                f"or remove safeguards.{name}",
+                f"{path}.safeguards.{name}",
+            )
 
     def country(self, code: str, where: Where, path: str) -> None:
         if code not in iso_countries():
@@ -83,23 +169,44 @@ class _Checker:
                 hr=bool(raw_dpf.get("hr", False)),
                 non_hr=bool(raw_dpf.get("non_hr", True)),
             )
-            if raw["country"] != "US":
+            self.us_list(raw, "dpf", where, path)
+        for name in ("privacy_shield", "safe_harbour"):
+            if safe.get(name):
+                self.us_list(raw, name, where, path)
+        tables = load_tables()
+        scopes = raw.get("adequacy_scopes", [])
+        for i, scope in enumerate(scopes):
+            if scope not in tables.sectoral_scopes:
                 self.error(
                     where,
-                    "the DPF list only holds US organisations; set country: US "
-                    "or remove safeguards.dpf",
-                    path + ".safeguards.dpf",
+                    f"unknown adequacy scope '{scope}'{suggest(scope, tables.sectoral_scopes)}",
+                    f"{path}.adequacy_scopes[{i}]",
                 )
+        organisation = raw.get("international_organisation")
+        if organisation is not None and organisation not in tables.organisations:
+            self.error(
+                where,
+                f"'{organisation}' is not an international organisation the legal tables "
+                f"know{suggest(organisation, tables.organisations)}",
+                f"{path}.international_organisation",
+            )
         return Party(
             id=pid,
             name=str(raw.get("name", pid)),
             country=raw["country"],
             parent_country=parent,
             dpf=dpf,
-            privacy_shield=self.span(safe.get("privacy_shield"), where, path + ".privacy_shield"),
-            scc=self.span(safe.get("scc"), where, path + ".safeguards.scc"),
+            privacy_shield=self.span(
+                safe.get("privacy_shield"), where, path + ".safeguards.privacy_shield"
+            ),
+            scc=self.clauses(safe.get("scc"), where, path + ".safeguards.scc"),
             idta=self.span(safe.get("idta"), where, path + ".safeguards.idta"),
             bcr=self.span(safe.get("bcr"), where, path + ".safeguards.bcr"),
+            safe_harbour=self.span(
+                safe.get("safe_harbour"), where, path + ".safeguards.safe_harbour"
+            ),
+            adequacy_scopes=frozenset(scopes),
+            international_organisation=organisation,
             where=where,
         )
 
@@ -332,6 +439,9 @@ def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
                     allow_home=False,
                 )
     _check_zone_cycles(c, draft)
+    transfers = merged.scalars.get("transfers", ({}, top.where(())))
+    onward = str((transfers[0] or {}).get("onward_regime", "origin"))
+    _home_region_regimes(c, merged, draft, onward == "home_region", transfers[1])
     if "service_delivery" not in draft.purposes:
         c.error(
             top.where(("purposes",)),
@@ -360,7 +470,52 @@ def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
         files=tuple(merged.files),
         document=_document(merged),
         max_decision_cache=int(limits.get("max_decision_cache", 65536)),
+        onward_regime=onward,
     )
+
+
+def _home_region_regimes(
+    c: _Checker, merged: Merged, draft: _Draft, needed: bool, where: Where
+) -> None:
+    """Give each home region its stated regime and the countries of its locations.
+
+    With ``transfers.onward_regime: home_region`` a home region whose locations lie both
+    in the UK and in the EEA must state its regime: it cannot be derived.
+    """
+    raws = {name: raw for name, raw, _ in _entries(merged, "home_regions")}
+    eea = {row.key for row in load_tables().eea} - {"GB"}
+    for name, group in list(draft.home_regions.items()):
+        countries = _group_countries(draft, group.locations, set())
+        regime = raws.get(name, {}).get("regime")
+        if needed and regime is None and "GB" in countries and countries & (eea | {"EEA", "EU"}):
+            c.error(
+                group.where,
+                f"home region '{name}' has locations in the UK and in the EEA, so the regime "
+                "of its data on onward hops cannot be derived; state regime: uk_gdpr or "
+                f"eu_gdpr (transfers.onward_regime: home_region is set at {where})",
+                f"home_regions.{name}.regime",
+            )
+        draft.home_regions[name] = LocationGroup(
+            group.id, group.description, group.where, group.locations, regime, countries
+        )
+
+
+def _group_countries(draft: _Draft, patterns: tuple[str, ...], seen: set[str]) -> frozenset[str]:
+    """Country codes of location patterns ("EEA" / "EU" for those groups); zones expanded."""
+    out: set[str] = set()
+    for pattern in patterns:
+        prefix, _, rest = pattern.partition(":")
+        if prefix == "zone" and rest in draft.zones and rest not in seen:
+            out |= _group_countries(draft, draft.zones[rest].locations, {*seen, rest})
+        elif prefix == "site" and rest in draft.sites:
+            out.add(draft.sites[rest].country)
+        elif prefix == "country":
+            out.add(rest)
+        else:
+            country = load_catalogue().country(pattern)
+            if country is not None:
+                out.add(country)
+    return frozenset(out)
 
 
 def _check_zone_cycles(c: _Checker, draft: _Draft) -> None:
@@ -499,6 +654,7 @@ def _exceptions(
         if expires is not None and starts is not None and starts >= expires:
             c.error(where, "starts must be before expires", "starts")
         when = c.selector(raw.get("when"), draft, where, "when")
+        citation = raw.get("citation", "")
         out.append(
             PolicyException(
                 raw["id"],
@@ -508,6 +664,8 @@ def _exceptions(
                 Span(starts, expires),
                 when,
                 where,
+                citation if isinstance(citation, str) else citation["text"],
+                "" if isinstance(citation, str) else citation.get("source", ""),
             )
         )
     c.rule, c.src, c.base = None, None, ()

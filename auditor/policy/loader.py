@@ -139,7 +139,16 @@ def _collect(
 def _merge(merged: Merged, src: Source, bad: set[PathKey]) -> None:
     merged.files.append(src.file)
     data = src.data
-    for key in ("id", "title", "version", "description", "company", "limits", "sources"):
+    for key in (
+        "id",
+        "title",
+        "version",
+        "description",
+        "company",
+        "limits",
+        "sources",
+        "transfers",
+    ):
         if key in data and (key,) not in bad:
             merged.scalars[key] = (data[key], src.where((key,)))
     for section in MAP_SECTIONS:

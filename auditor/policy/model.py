@@ -37,6 +37,30 @@ class Dpf:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedClauses:
+    """One set of standard contractual clauses a processor signed.
+
+    ``version`` names the Commission decision ("2021/914", "2010/87/EU", ...); ``signed``
+    is the day the contract was concluded (None: not stated, only for 2021/914); ``span``
+    is when the processor says they apply (by default from ``signed``).
+    """
+
+    version: str
+    signed: float | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Clauses:
+    """Every set of standard contractual clauses a processor signed, newest first."""
+
+    sets: tuple[SignedClauses, ...]
+
+    def edges(self) -> tuple[float, ...]:
+        return tuple(edge for s in self.sets for edge in s.span.edges())
+
+
+@dataclass(frozen=True, slots=True)
 class Party:
     """The company or a processor: where it is established and who ultimately owns it."""
 
@@ -46,10 +70,35 @@ class Party:
     parent_country: str
     dpf: Dpf | None = None
     privacy_shield: Span | None = None
-    scc: Span | None = None
+    scc: Clauses | None = None
     idta: Span | None = None
     bcr: Span | None = None
+    safe_harbour: Span | None = None
+    # Sectoral adequacy scopes the recipient is within (ids of the legal tables'
+    # sectoral_scopes, e.g. ca_pipeda): a sectoral decision covers it only if listed here.
+    adequacy_scopes: frozenset[str] = frozenset()
+    # Set when the recipient is an international organisation (an id of the legal tables).
+    international_organisation: str | None = None
     where: Where = field(default=Where(""), compare=False)
+
+    def edges(self) -> tuple[float, ...]:
+        """Every instant at which one of this party's dated safeguards starts or ends.
+
+        The engine's decision cache must split time at each of them (with the legal
+        tables' boundaries): a decision may change there.
+        """
+        out: list[float] = []
+        for dated in (
+            self.dpf.span if self.dpf is not None else None,
+            self.privacy_shield,
+            self.safe_harbour,
+            self.scc,
+            self.idta,
+            self.bcr,
+        ):
+            if dated is not None:
+                out.extend(dated.edges())
+        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +126,10 @@ class LocationGroup(Named):
     """A zone or a home region: a list of location patterns."""
 
     locations: tuple[str, ...] = ()
+    # Home regions only: the regime the pack states for its data (`regime:`), and the
+    # countries its locations lie in ("EEA" / "EU" for those patterns), resolved at load.
+    regime: str | None = None
+    countries: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +185,9 @@ class PolicyException:
     span: Span
     when: Selector | None = None
     where: Where = field(default=Where(""), compare=False)
+    # The sentence the waiver rests on (e.g. a notice's own legal argument) and its source.
+    citation: str = ""
+    citation_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +208,6 @@ class Policy:
     files: tuple[str, ...]
     document: Mapping[str, Any]
     max_decision_cache: int = 65536
+    # `transfers.onward_regime`: "origin" (only the event's origin.regime) or
+    # "home_region" (else the regime of the tenant's home region; see chapter_v).
+    onward_regime: str = "origin"

@@ -20,6 +20,7 @@ from auditor.legal.tables import REGIMES
 from auditor.ops.incidents import Incidents
 from auditor.ops.labels import OTHER, LabelBounds
 from auditor.ops.metrics import WorkerMetrics
+from auditor.ops.tables import reviewed_at
 from auditor.policy import load_policy
 from auditor.policy.model import EFFECTS, SEVERITIES
 from auditor.stream.pipeline import REASONS, Pipeline, Source
@@ -173,7 +174,8 @@ def test_every_rule_series_starts_at_zero_so_a_first_violation_is_an_increase() 
 
 def test_policy_and_legal_tables_info(engine: Engine) -> None:
     registry = CollectorRegistry()
-    reviewed = 1_795_392_000.0  # 2026-11-23, the shipped tables' `reviewed`
+    reviewed = reviewed_at(engine.tables)  # the shipped tables' `reviewed` date
+    assert reviewed is not None
     WorkerMetrics(registry, engine, clock=Clock(reviewed + 3600), loaded_at=42.0)
     assert value(registry, "auditor_policy_info", policy=engine.policy.id,
                  version=engine.version, legal_tables=engine.tables.version) == 1
