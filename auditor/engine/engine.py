@@ -12,11 +12,11 @@ from auditor.engine.trace import Trace
 from auditor.events.flow import Event, Flow
 from auditor.events.invalid import Invalid
 from auditor.events.validate import show
-from auditor.legal.chapter_v import judge_transfer
+from auditor.legal.chapter_v import home_region_regime, judge_transfer
 from auditor.legal.tables import LegalTables, canonical_digest, load_tables
 from auditor.locations import CloudCatalogue, load_catalogue
 from auditor.memory import Seen, Store
-from auditor.policy.model import Policy, Rule
+from auditor.policy.model import Party, Policy, Rule
 from auditor.rules import rule_kinds
 from auditor.rules.facts import Facts, Places
 from auditor.rules.selectors import applies, selector_miss
@@ -71,15 +71,7 @@ class Engine:
         }
         edges = set(self.tables.boundaries)
         for party in policy.processors.values():
-            for span in (
-                party.privacy_shield,
-                party.scc,
-                party.idta,
-                party.bcr,
-                party.dpf.span if party.dpf else None,
-            ):
-                if span is not None:
-                    edges.update(span.edges())
+            edges.update(party.edges())
         for exc in policy.exceptions:
             edges.update(exc.span.edges())
         # Within one epoch nothing dated changes, so a flow's decision is the same.
@@ -236,6 +228,9 @@ class Engine:
             flow.derogation,
         )
         if origin_cc is not None and dest_cc is not None:
+            regime = flow.origin_regime
+            if regime is None and p.onward_regime == "home_region" and home is not None:
+                regime = home_region_regime(self.tables, home, at)
             facts.transfer = judge_transfer(
                 self.tables,
                 origin_cc,
@@ -245,9 +240,18 @@ class Engine:
                 hr=klass.hr if klass is not None else False,
                 personal=(klass.personal if klass is not None else True) and not flow.anonymized,
                 derogation=flow.derogation,
+                regime=regime,
+                own_staff=self._own_staff(flow.operation, party, at),
             )
         findings = [Finding(ENGINE_RULE, "unknown_reference", "high", "deny", m) for m in unknown]
         return facts, findings
+
+    def _own_staff(self, operation: str, party: Party | None, at: float) -> bool:
+        """The company's own staff reach the data, and the company is an exporter under
+        GDPR or UK GDPR: its employees are not an importer (EDPB Guidelines 05/2021)."""
+        company = self.policy.company
+        return (operation == "access" and party is company
+                and self.tables.regime(company.country, at) != "none")
 
     def _evaluate(self, event: Event, trace: Trace | None) -> Outcome:
         facts, findings = self.facts(event.flow, event.at, event.tenant)
@@ -263,6 +267,7 @@ class Engine:
         remembering: list[Rule] = []
         if not findings:  # rules cannot be judged on names the policy does not know
             self._judge_rules(facts, findings, applied, remembering, trace)
+            self._no_basis_is_never_allowed(facts, findings, applied, trace)
         return Outcome.of(
             tuple(findings),
             facts.transfer,
@@ -318,6 +323,33 @@ class Engine:
             findings.append(Finding(rule.id, rule.kind, rule.severity, effect, result.message))
             if trace is not None:
                 trace.rule(effect, rule, result.message)
+
+    def _no_basis_is_never_allowed(
+        self,
+        facts: Facts,
+        findings: list[Finding],
+        applied: list[AppliedException],
+        trace: Trace | None,
+    ) -> None:
+        """A transfer with no lawful basis (mechanism ``none``) is a deny ``transfer``
+        finding unless a named exception of a transfer rule waived it (spec §2): whatever
+        the pack's own transfer rules say (a ``warn`` or ``dryrun`` effect, a selector that
+        leaves this processor out), Chapter V still applies."""
+        t = facts.transfer
+        if t is None or t.mechanism != "none":
+            return
+        if any(f.kind == "transfer" and f.effect == "deny" for f in findings):
+            return
+        transfer_rules = {r.id for r in self.rules if r.kind == "transfer"}
+        if any(a.rule in transfer_rules for a in applied):
+            return
+        rule = _IMPLICIT_TRANSFER
+        check = self.kinds["transfer"].check
+        assert check is not None
+        message = check(rule, facts, self.places).message
+        findings.append(Finding(rule.id, rule.kind, rule.severity, rule.effect, message))
+        if trace is not None:
+            trace.rule(rule.effect, rule, message)
 
     def _waiver(self, rule: Rule, facts: Facts) -> AppliedException | None:
         for exc in self.policy.exceptions:

@@ -32,6 +32,8 @@ class Transfer:
     instrument: str | None
 
 
+OWN_STAFF = "the exporter's own staff: not a Chapter V transfer (EDPB Guidelines 05/2021)"
+
 # Order of preference (legal-reference.md): intra-EEA, adequacy (country or sectoral),
 # entity-based lists (DPF; Privacy Shield and Safe Harbour for replays), BCR, SCC / IDTA,
 # derogation, none.
@@ -48,6 +50,7 @@ def judge_transfer(
     personal: bool = True,
     derogation: str | None = None,
     regime: str | None = None,
+    own_staff: bool = False,
 ) -> Transfer | None:
     """The transfer record of data moving from ``from_country`` to ``to_country`` at ``at``.
 
@@ -63,6 +66,11 @@ def judge_transfer(
     the origin itself is in the EEA or the UK under the other regime, both apply and the
     less lawful outcome is reported (no basis before a derogation before any other basis).
     Raises ValueError for any other ``regime``.
+
+    ``own_staff``: the data is reached by the exporter's own employees (EDPB Guidelines
+    05/2021, example 2): they are not an importer, so there is no Chapter V transfer (regime
+    ``none``, mechanism ``unrestricted``, as for anonymised data); the pack's own promises
+    still judge the access.
     """
     if regime is not None and regime not in REGIMES:
         raise ValueError(f"regime must be one of {', '.join(REGIMES)} or None, got {regime!r}")
@@ -75,11 +83,20 @@ def judge_transfer(
     local = tables.regime(from_country, at)
     judge = _Judge(tables, from_country, to_country, at, party, hr, derogation)
     if regime is None or regime == local:
-        return judge.under(local)
-    if local == "none":
-        return judge.under(regime)
-    declared, here = judge.under(regime), judge.under(local)
-    return here if _rank(here) < _rank(declared) else declared
+        found = judge.under(local)
+    elif local == "none":
+        found = judge.under(regime)
+    else:
+        declared, here = judge.under(regime), judge.under(local)
+        found = here if _rank(here) < _rank(declared) else declared
+    if own_staff and found.regime != "none" and found.mechanism not in _WITHIN_REGIME:
+        # A third country is involved, but no importer: no Chapter V transfer.
+        return Transfer("none", from_country, to_country, "unrestricted", OWN_STAFF)
+    return found
+
+
+# Hops that are no restricted transfer anyway (EEA to EEA, back in the UK): reported as such.
+_WITHIN_REGIME = frozenset({"intra_eea", "unrestricted"})
 
 
 def _rank(t: Transfer) -> int:

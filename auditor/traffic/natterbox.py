@@ -458,8 +458,10 @@ def support_partner_copy(rng: random.Random, t: Tenant) -> Event:
     }
 
 
-def staff_access_from_us(rng: random.Random, t: Tenant) -> Event:
-    return {**staff_access(rng, t), "destination": _loc("country:US")}
+def staff_billing_from_us(rng: random.Random, t: Tenant) -> Event:
+    # Natterbox's own staff are no importer (EDPB 05/2021), but they may reach data from
+    # a third country only for support.
+    return {**staff_access(rng, t), "destination": _loc("country:US"), "purpose": "billing"}
 
 
 def carrier_gets_recording(rng: random.Random, t: Tenant) -> Event:
@@ -589,11 +591,11 @@ TEMPLATES = (
         kinds=("purpose", "residency"),
     ),
     Template(
-        "Natterbox staff access from the US without a safeguard",
+        "Natterbox staff reach data from the US for billing, not support",
         0.3,
-        staff_access_from_us,
+        staff_billing_from_us,
         verdict="violation",
-        kinds=("transfer",),
+        kinds=("purpose",),
     ),
     Template(
         "carrier receives a recording in the US",

@@ -486,9 +486,10 @@ def stored_outside_azure(rng: random.Random, t: Tenant) -> Event:
     )
 
 
-def support_from_india(rng: random.Random, t: Tenant) -> Event:
+def operator_from_india(rng: random.Random, t: Tenant) -> Event:
+    # A third party is an importer (Collab's own staff would not be: EDPB 05/2021).
     event = support_from_lisbon(rng, t)
-    event["destination"] = _at("country:IN")
+    event.update(destination=_at("country:IN"), processor="telecom-operator")
     return event
 
 
@@ -623,7 +624,8 @@ TEMPLATES = (
         "contact info stored outside Azure", 0.8, stored_outside_azure, "violation", ("residency",)
     ),
     Template(
-        "support access from India", 0.3, support_from_india, "violation", ("transfer",), _eea_or_uk
+        "telecom operator reads data from India", 0.3, operator_from_india, "violation",
+        ("transfer",), _eea_or_uk,
     ),
     Template("unknown region", 0.3, unknown_region, "violation", ("unknown_reference",)),
     # bad input

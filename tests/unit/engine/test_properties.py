@@ -78,6 +78,7 @@ FIELDS = [
     ("operation",),
     ("origin",),
     ("origin", "location"),
+    ("origin", "regime"),
     ("destination",),
     ("destination", "location"),
     ("destination", "system"),

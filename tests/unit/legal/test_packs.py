@@ -12,14 +12,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from auditor.cli.check_cmd import decisions
-from auditor.engine import Decision, Engine
-from auditor.engine.memory import DictStore
-from auditor.inputs import read_lines
+from auditor.engine import Decider, Decision, Engine, decide_all
 from auditor.legal import load_tables
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.model import Policy
-from auditor.suites.runner import discover, merge
+from auditor.suites.runner import discover, run_suite
+from tests.lines import raw_lines
 from tests.unit.helpers import EXAMPLE_POLICY, ROOT
 
 HEAD = """apiVersion: auditor/v1
@@ -204,9 +202,10 @@ def flow(when: str, processor: str, dest: str = "aws:ap-south-1") -> dict[str, A
 
 
 def transfers(engine: Engine, *events: dict[str, Any]) -> list[tuple[str, str | None]]:
+    decider = Decider(engine)  # one engine, one decision cache, for all the events
     out = []
     for e in events:
-        t = engine.classify(e).transfer
+        t = decider.value(e).decision.transfer
         assert t is not None
         out.append((t.mechanism, t.instrument))
     return out
@@ -236,11 +235,6 @@ def test_the_cache_splits_at_the_dates_of_signed_clauses() -> None:
     assert "2021/914" in str(got[3][1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Engine.__init__ collects edges from dpf/privacy_shield/scc/idta/bcr only; it must "
-    "use Party.edges() so safe_harbour dates split the cache (engine owner)",
-)
 def test_the_cache_splits_at_a_safe_harbour_self_certification() -> None:
     engine = Engine(load_policy(EXAMPLE_POLICY))
     got = transfers(
@@ -272,21 +266,8 @@ def _check_none_never_allowed(policy: Policy, decision: Decision, where: str) ->
 def _suite_decisions(suite: Path) -> list[tuple[Policy, Decision, str]]:
     doc = YAML(typ="safe").load(suite.read_text())
     policy = load_policy(suite.parent / doc["policy"])
-    engine = Engine(policy)
-    out = []
-    for i, case in enumerate(doc["cases"]):
-        if "raw" in case:
-            continue
-        store = DictStore()
-        base = {"event_id": f"case-{i + 1}", **doc.get("defaults", {})}
-        for before in case.get("before", []):
-            engine.decide(merge(base, before), store)
-        event = merge(base, case.get("event", {}))
-        for field in case.get("remove", []):
-            event.pop(field, None)
-        decision = engine.decide(event, store)[-1]
-        out.append((policy, decision, f"{suite.name}: {case['name']}"))
-    return out
+    return [(policy, decision, f"{suite.name}: {result.name}")
+            for result in run_suite(suite) for decision in result.decisions]
 
 
 @pytest.mark.parametrize("suite", discover(ROOT / "policies"), ids=lambda p: p.name)
@@ -302,7 +283,7 @@ def test_no_sample_event_allows_a_transfer_with_no_basis(sample: Path) -> None:
     name = sample.name.removesuffix(".jsonl")
     path = ROOT / "policies" / f"{name}.yaml"
     policy = load_policy(path if path.exists() else ROOT / "policies" / "examples" / f"{name}.yaml")
-    for decision in decisions(Engine(policy), read_lines(str(sample))):
+    for decision in decide_all(Decider(Engine(policy)), raw_lines(sample)):
         _check_none_never_allowed(policy, decision, f"{sample.name}: {decision.event_id}")
 
 
@@ -320,7 +301,7 @@ def test_the_carrier_hop_is_allowed_only_through_the_named_art_95_exception() ->
         "purpose": "call_routing",
         "encryption": {"in_transit": "srtp"},
     }
-    record = engine.classify(event).plain()
+    record = Decider(engine).value(event).decision.plain()
     assert record["verdict"] == "allow"
     assert record["transfer"]["mechanism"] == "none"
     assert record["exceptions"] == [
