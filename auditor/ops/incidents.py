@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from auditor.engine import Decision
 from auditor.engine.decision import Outcome
-from auditor.ops.labels import NONE, LabelBounds
+from auditor.ops.labels import DEFAULT_TEAM, NONE, LabelBounds
 
 ALERTNAME = "AuditorPolicyViolation"
 INCIDENT = "policy-violation"
@@ -93,7 +93,7 @@ class Incidents:
         interval_s: float,
         ttl_s: float,
         generator_url: str,
-        default_team: str = "privacy",
+        default_team: str = DEFAULT_TEAM,
         max_open: int = 10_000,
     ) -> None:
         self.bounds = bounds

@@ -74,10 +74,13 @@ def _health_row(board: Dashboard) -> Dashboard:
         .with_panel(
             stat_panel(
                 "Legal tables age",
-                "Age of the legal tables (adequacy, DPF, SCC, IDTA ...) of the oldest worker.",
+                "Time since the legal tables (adequacy, DPF, SCC, IDTA ...) of the oldest "
+                "worker were reviewed against their sources.",
                 "s",
             )
-            .with_target(query("max(auditor_legal_tables_age_seconds)", "age"))
+            .with_target(
+                query("time() - min(auditor_legal_tables_reviewed_timestamp_seconds)", "age")
+            )
             .thresholds(thresholds((None, "green"), (90 * DAY, "orange"), (180 * DAY, "red")))
             .span(5)
             .height(5)
@@ -220,7 +223,10 @@ def _policy_row(board: Dashboard) -> Dashboard:
                 "s",
             )
             .with_target(
-                query("max by (instance) (auditor_legal_tables_age_seconds)", "{{instance}}")
+                query(
+                    "time() - max by (instance) (auditor_legal_tables_reviewed_timestamp_seconds)",
+                    "{{instance}}",
+                )
             )
             .span(12)
             .height(8)
@@ -246,6 +252,135 @@ def _policy_row(board: Dashboard) -> Dashboard:
     )
 
 
+def _process_row(board: Dashboard) -> Dashboard:
+    return (
+        board.with_row(Row("Process"))
+        .with_panel(
+            timeseries_panel(
+                "CPU by worker",
+                "CPU seconds per second each worker process uses (1 = one core busy).",
+                "percentunit",
+            )
+            .with_target(
+                query(
+                    "sum by (instance) (rate(process_cpu_seconds_total[$__rate_interval]))",
+                    "{{instance}}",
+                )
+            )
+            .span(8)
+            .height(8)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Memory by worker",
+                "Resident memory of each worker process (virtual memory dashed).",
+                "bytes",
+            )
+            .with_target(
+                query("sum by (instance) (process_resident_memory_bytes)", "{{instance}} rss")
+            )
+            .with_target(
+                query(
+                    "sum by (instance) (process_virtual_memory_bytes)", "{{instance}} virtual", "B"
+                )
+            )
+            .span(8)
+            .height(8)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Open file descriptors",
+                "Share of each worker's file descriptor limit in use (sockets to the brokers, "
+                "files).",
+                "percentunit",
+            )
+            .with_target(
+                query(
+                    "max by (instance) (process_open_fds / process_max_fds)", "{{instance}}"
+                )
+            )
+            .span(8)
+            .height(8)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Garbage collections/s",
+                "Python garbage collections per second by generation, and objects collected "
+                "and uncollectable (the worker freezes its start-up objects and collects the "
+                "old generations rarely).",
+                "short",
+            )
+            .with_target(
+                query(
+                    "sum by (generation) "
+                    "(rate(python_gc_collections_total[$__rate_interval]))",
+                    "generation {{generation}}",
+                )
+            )
+            .with_target(
+                query(
+                    "sum(rate(python_gc_objects_collected_total[$__rate_interval]))",
+                    "objects collected/s",
+                    "B",
+                )
+            )
+            .with_target(
+                query(
+                    "sum(rate(python_gc_objects_uncollectable_total[$__rate_interval]))",
+                    "uncollectable/s",
+                    "C",
+                )
+            )
+            .span(8)
+            .height(8)
+        )
+        .with_panel(
+            stat_panel(
+                "Uptime",
+                "Time since each worker process started (a restart loop shows short uptimes).",
+                "s",
+            )
+            .with_target(
+                query("time() - max by (instance) (process_start_time_seconds)",
+                      "{{instance}}", instant=True)
+            )
+            .graph_mode(common.BigValueGraphMode.NONE)
+            .thresholds(thresholds((None, "orange"), (600, "green")))
+            .span(6)
+            .height(8)
+        )
+        .with_panel(
+            table_panel(
+                "Build per worker",
+                "The auditor version, librdkafka and Python each worker runs.",
+            )
+            .with_target(
+                query(
+                    "max by (instance, version, librdkafka) (auditor_build_info)"
+                    " * on (instance) group_left (implementation, python) "
+                    'max by (instance, implementation, python) (label_replace(python_info, '
+                    '"python", "$1", "version", "(.*)"))',
+                    instant=True,
+                    as_table=True,
+                )
+            )
+            .with_transformation(
+                DataTransformerConfig(
+                    id_val="organize",
+                    options={
+                        "excludeByName": {"Time": True, "Value": True},
+                        "indexByName": {"instance": 0, "version": 1, "librdkafka": 2,
+                                        "implementation": 3, "python": 4},
+                        "renameByName": {"instance": "worker", "version": "auditor"},
+                    },
+                )
+            )
+            .span(10)
+            .height(8)
+        )
+    )
+
+
 def build() -> Dashboard:
     """The dashboard builder (call ``.build()`` for the model)."""
     board = (
@@ -264,4 +399,4 @@ def build() -> Dashboard:
         .annotation(builtin_annotations())
         .with_variable(datasource_variable())
     )
-    return _policy_row(_latency_row(_health_row(board)))
+    return _process_row(_policy_row(_latency_row(_health_row(board))))

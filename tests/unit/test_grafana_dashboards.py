@@ -154,7 +154,7 @@ REQUIRED_PANELS = {
         "histogram_quantile(0.5,", "histogram_quantile(0.99,", "auditor_event_time_lag_seconds"],
     "Consumer lag by partition": ["auditor_consumer_lag", "by (topic, partition)"],
     "Policy per worker": ["auditor_policy_info", "policy, version, legal_tables"],
-    "Legal tables age": ["auditor_legal_tables_age_seconds"],
+    "Legal tables age": ["auditor_legal_tables_reviewed_timestamp_seconds"],
     "Alert pushes failed": ["auditor_alerts_pushed_total", "result!="],
 }
 
