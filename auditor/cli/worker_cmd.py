@@ -85,10 +85,11 @@ def load_engine_or_alert(settings: Settings) -> Engine:
     click.echo(errors, err=True)
     if settings.alertmanager_url is not None:
         from auditor.ops.alerts import API, post_json, post_with_retries
+        from auditor.ops.links import Links
         from auditor.ops.policy_alert import policy_failure_alert
 
         alert = policy_failure_alert(settings.worker_id, str(settings.policy), errors,
-                                     settings.alert_ttl_s, time.time())
+                                     settings.alert_ttl_s, time.time(), Links.of(settings))
         failed = post_with_retries(post_json, settings.alertmanager_url + API, [alert],
                                    timeout_s=settings.alert_timeout_s, attempts=2)
         click.echo(f"alert not pushed to {settings.alertmanager_url}: {failed}" if failed

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
-from urllib.parse import quote
+from functools import partial
 
 from prometheus_client.registry import CollectorRegistry
 
@@ -14,6 +13,7 @@ from auditor.engine import Engine
 from auditor.ops.alerts import AlertPusher, post_json, post_with_retries
 from auditor.ops.incidents import Incidents
 from auditor.ops.labels import LabelBounds
+from auditor.ops.links import Links, replay_command
 from auditor.ops.metrics import WorkerMetrics
 from auditor.ops.policy_alert import policy_failure_alert
 from auditor.ops.server import MetricsServer, serve_metrics
@@ -57,12 +57,17 @@ class Telemetry:
         if url is None:
             return None
         s = self.settings
+        links = Links.of(s)
+        # One input topic: a replay command on the page (replay reads one topic).
+        replay = (partial(replay_command, str(s.policy), s.input_topics[0], s.bootstrap_servers)
+                  if len(s.input_topics) == 1 else None)
         incidents = Incidents(
             LabelBounds.from_engine(self.engine),
             policy=self.engine.policy.id,
             interval_s=s.alert_interval_s,
             ttl_s=s.alert_ttl_s,
-            generator_url=self.generator_url(),
+            links=links,
+            replay=replay,
         )
         self.pusher = AlertPusher(
             url,
@@ -75,7 +80,7 @@ class Telemetry:
         self.metrics.on_violations = self.pusher.submit
         # A policy that failed to load on an earlier start pushed an alert: resolve it.
         resolved = policy_failure_alert(
-            s.worker_id, str(s.policy), "", s.alert_ttl_s, time.time(), resolved=True
+            s.worker_id, str(s.policy), "", s.alert_ttl_s, time.time(), links, resolved=True
         )
         threading.Thread(
             target=post_with_retries,
@@ -85,15 +90,6 @@ class Telemetry:
             daemon=True,
         ).start()
         return self.pusher
-
-    def generator_url(self) -> str:
-        """Where an alert comes from: this worker's ``/metrics`` (host name if on all addresses)."""
-        host = self.settings.metrics_host
-        if host in ("0.0.0.0", "::", ""):
-            host = socket.gethostname()
-        port = self.server.port if self.server is not None else self.settings.metrics_port
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{port}/metrics?worker={quote(self.settings.worker_id)}"
 
     def close(self) -> None:
         if self.pusher is not None:

@@ -13,6 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from auditor.policy.model import SEVERITIES
+from auditor.stream.settings import DEFAULT_DOCS_BASE_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "prometheus"
@@ -93,7 +94,7 @@ def test_every_alert_has_severity_team_incident_and_its_runbook() -> None:
         assert labels.get("team") in TEAMS or team_from_series(rule), rule["alert"]
         assert labels.get("incident"), rule["alert"]
         assert {"summary", "description", "runbook_url"} <= set(notes), rule["alert"]
-        assert (ROOT / notes["runbook_url"]).is_file(), notes["runbook_url"]
+        assert runbook_file(notes["runbook_url"]).is_file(), notes["runbook_url"]
     covered = " ".join(names)
     for topic in ("Violations", "DeadLetters", "WorkerDown", "WorkerStalled", "ConsumerLag",
                   "LegalTablesStale", "NoPolicyLoaded"):
@@ -117,12 +118,24 @@ def test_rules_only_use_metrics_the_worker_exports() -> None:
             assert name in known, (rule["alert"], name)
 
 
+def runbook_file(url: str) -> Path:
+    """The file under docs/ an absolute runbook URL of the rules names.
+
+    The rules carry the default of the workers' AUDITOR_DOCS_BASE_URL, so that pushed and
+    Prometheus alerts link to the same pages.
+    """
+    assert url.startswith(DEFAULT_DOCS_BASE_URL), url
+    return ROOT / "docs" / url.removeprefix(DEFAULT_DOCS_BASE_URL)
+
+
 def test_pushed_alert_runbooks_exist() -> None:
     from auditor.ops.incidents import RUNBOOK as VIOLATION
+    from auditor.ops.links import Links
     from auditor.ops.policy_alert import RUNBOOK as POLICY
 
-    assert (ROOT / VIOLATION).is_file()
-    assert (ROOT / POLICY).is_file()
+    links = Links(DEFAULT_DOCS_BASE_URL)
+    assert runbook_file(links.runbook(VIOLATION)).is_file()
+    assert runbook_file(links.runbook(POLICY)).is_file()
 
 
 def test_alertmanager_config_passes_amtool() -> None:

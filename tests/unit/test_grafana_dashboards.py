@@ -245,3 +245,15 @@ def test_a_malformed_metric_list_names_the_line() -> None:
         metrics.parse_metrics("# comment\nauditor_x_total countr a\n", source="list.txt")
     with pytest.raises(metrics.MetricListError, match="listed twice"):
         metrics.parse_metrics("a counter -\na gauge -\n")
+
+
+def test_the_panel_pushed_alerts_link_to_is_the_violations_panel() -> None:
+    from auditor.ops.links import (
+        DECISIONS_DASHBOARD_UID,
+        VIOLATIONS_PANEL_ID,
+        VIOLATIONS_PANEL_TITLE,
+    )
+
+    board = _committed()[f"{DECISIONS_DASHBOARD_UID}.json"]
+    (panel,) = [p for p in board["panels"] if p["id"] == VIOLATIONS_PANEL_ID]
+    assert panel["title"] == VIOLATIONS_PANEL_TITLE

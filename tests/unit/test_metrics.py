@@ -19,6 +19,7 @@ from auditor.legal.countries import iso_countries
 from auditor.legal.tables import REGIMES
 from auditor.ops.incidents import Incidents
 from auditor.ops.labels import OTHER, LabelBounds
+from auditor.ops.links import Links
 from auditor.ops.metrics import WorkerMetrics
 from auditor.policy import load_policy
 from auditor.policy.model import EFFECTS, SEVERITIES
@@ -326,7 +327,7 @@ def test_10000_hostile_values_per_field_leave_the_series_bounded() -> None:
     metrics = WorkerMetrics(registry, engine)
     bounds = LabelBounds.from_engine(engine)
     incidents = Incidents(bounds, policy=engine.policy.id, interval_s=30, ttl_s=300,
-                          generator_url="http://w1/metrics")
+                          links=Links("https://docs.example.org/"))
     metrics.on_violations = lambda groups: incidents.add(groups, 0.0)
     pipeline = Pipeline(engine)
     sent = 0
