@@ -156,14 +156,16 @@ ROUTES = [
      "privacy-tickets"),
     ({"team": "security", "severity": "high", "alertname": "AuditorPolicyViolation"},
      "security-page"),
+    ({"team": "ai", "severity": "critical", "alertname": "AuditorViolationsCritical"},
+     "ai-page"),
     ({"team": "security", "severity": "medium", "alertname": "AuditorPolicyViolation"},
      "security-tickets"),
     ({"team": "platform", "severity": "critical", "alertname": "AuditorWorkerDown"},
      "platform-page"),
     ({"team": "platform", "severity": "medium", "alertname": "AuditorConsumerLagHigh"},
      "platform-tickets"),
-    ({"team": "unknown", "severity": "critical"}, "auditor-default"),
-    ({"severity": "high"}, "auditor-default"),
+    ({"team": "unknown", "severity": "critical"}, "auditor-unrouted"),
+    ({"severity": "high"}, "auditor-unrouted"),
 ]
 
 
@@ -178,7 +180,7 @@ def test_alertmanager_routes_by_team_and_severity(labels: dict[str, str], receiv
 
 def test_alertmanager_groups_by_incident_and_inhibits_lower_severities() -> None:
     config = load(ALERTMANAGER)
-    assert config["route"]["group_by"] == ["incident", "rule"]
+    assert config["route"]["group_by"] == ["incident", "policy", "rule"]
     inhibits = {
         (tuple(r["source_matchers"]), tuple(r["target_matchers"])): r["equal"]
         for r in config["inhibit_rules"]
@@ -189,7 +191,8 @@ def test_alertmanager_groups_by_incident_and_inhibits_lower_severities() -> None
         (('severity="high"',), ('severity=~"medium|low"',)): ["incident", "rule", "instance"],
         (('severity="medium"',), ('severity="low"',)): ["incident", "rule", "instance"],
     }
-    # Every alert a rule or a worker raises reaches a team's receiver.
+    # Every alert a rule or a worker raises reaches a team's receiver (the packs' teams:
+    # tests/unit/test_alertmanager_config.py).
     teams = {rule["labels"]["team"] for rule in alert_rules() if "team" in rule["labels"]}
     teams |= {"privacy"}
     routed = {m.split('"')[1] for route in config["route"]["routes"]
