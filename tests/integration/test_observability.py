@@ -86,13 +86,13 @@ def server(name: str, argv: list[str], ready_url: str, log: Path) -> Iterator[No
 
 
 @contextmanager
-def alertmanager(tmp: Path) -> Iterator[str]:
-    """The real Alertmanager with alertmanager/alertmanager.yml; yields its URL."""
+def alertmanager(tmp: Path, config: Path = ALERTMANAGER_CONFIG) -> Iterator[str]:
+    """The real Alertmanager with ``config`` (alertmanager/alertmanager.yml); yields its URL."""
     binary = require_binary("prometheus-alertmanager")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     (tmp / "am").mkdir(exist_ok=True)
-    argv = [binary, f"--config.file={ALERTMANAGER_CONFIG}", f"--storage.path={tmp / 'am'}",
+    argv = [binary, f"--config.file={config}", f"--storage.path={tmp / 'am'}",
             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
             f"--web.external-url={url}/"]
     with server("alertmanager", argv, f"{url}/-/ready", tmp / "alertmanager.log"):
