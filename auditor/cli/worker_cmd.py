@@ -111,7 +111,8 @@ def run_worker(settings: Settings) -> None:
     try:
         # Before the broker is reached: a worker waiting for Kafka is up, and says so.
         server = telemetry.serve()
-        click.echo(f"auditor worker {settings.worker_id}: metrics on {server.url}", err=True)
+        click.echo(f"auditor worker {settings.worker_id}: metrics on {server.url}, probes "
+                   f"{server.base}/livez and /readyz", err=True)
     except MetricsServerError as exc:
         # Auditing matters more than its metrics: go on; Prometheus sees this target down.
         click.echo(f"warning: auditor worker {settings.worker_id}: no /metrics: {exc}",
@@ -119,7 +120,8 @@ def run_worker(settings: Settings) -> None:
     prepare_topics(settings, memory=engine.memory is not None)
     metrics = telemetry.metrics
     app = create_app(settings, engine, observe=metrics.observe,
-                     on_delivered=metrics.delivered, report_lag=metrics.set_consumer_lag)
+                     on_delivered=metrics.delivered, report_lag=metrics.set_consumer_lag,
+                     health=telemetry.health)
     if telemetry.start_alerts() is not None:
         click.echo(f"auditor worker {settings.worker_id}: violation alerts to "
                    f"{settings.alertmanager_url}", err=True)

@@ -17,16 +17,18 @@ from auditor.ops.links import Links, replay_command
 from auditor.ops.metrics import WorkerMetrics
 from auditor.ops.policy_alert import policy_failure_alert
 from auditor.ops.server import MetricsServer, serve_metrics
+from auditor.stream.health import Health
 from auditor.stream.settings import Settings
 
 log = logging.getLogger("auditor.telemetry")
 
 
 class Telemetry:
-    """Metrics on a registry of their own, ``/metrics`` and (if configured) alert pushes.
+    """Metrics on a registry of their own, ``/metrics`` with the probes of ``health``
+    (``/livez``, ``/readyz``) and (if configured) alert pushes.
 
-    ``start`` opens the endpoint (raises MetricsServerError) and starts the pusher;
-    ``close`` posts what is due and stops both.
+    ``serve`` opens the endpoint (raises MetricsServerError), ``start_alerts`` starts the
+    pusher; ``close`` posts what is due and stops both.
     """
 
     def __init__(
@@ -41,13 +43,15 @@ class Telemetry:
         self.engine = engine
         self.registry = registry or CollectorRegistry()
         self.metrics = WorkerMetrics(self.registry, engine, loaded_at=loaded_at)
+        self.health = Health()
+        self.health.policy_loaded(engine.policy.id)
         self.server: MetricsServer | None = None
         self.pusher: AlertPusher | None = None
 
     def serve(self) -> MetricsServer:
-        """Open ``/metrics`` on the configured host and port."""
+        """Open ``/metrics`` and the probes on the configured host and port."""
         self.server = serve_metrics(
-            self.registry, self.settings.metrics_host, self.settings.metrics_port
+            self.registry, self.settings.metrics_host, self.settings.metrics_port, self.health
         )
         return self.server
 
@@ -92,6 +96,7 @@ class Telemetry:
         return self.pusher
 
     def close(self) -> None:
+        self.health.stopping()
         if self.pusher is not None:
             self.pusher.close()
         if self.server is not None:
