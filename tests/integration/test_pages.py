@@ -21,9 +21,10 @@ import pytest
 
 from auditor.ops.links import VIOLATIONS_PANEL_ID
 from auditor.stream.settings import DEFAULT_DOCS_BASE_URL
-from tests.integration.conftest import EXAMPLE_POLICY, Cluster
+from tests.integration.conftest import EXAMPLE_POLICY, ROOT, Cluster
 from tests.integration.test_observability import (
     alertmanager,
+    get_json,
     metrics_url,
     post_alerts,
     prometheus,
@@ -169,6 +170,14 @@ def render_config(tmp: Path, receivers: Receivers) -> Path:
     return path
 
 
+def alert_list_filter() -> str:
+    """The (URL-encoded) matchers of the decisions dashboard's link to the alert list."""
+    board = json.loads((ROOT / "grafana" / "dashboards" / "auditor-decisions.json").read_text())
+    (panel,) = [p for p in board["panels"] if p["title"] == "Violations/s by rule and kind"]
+    (url,) = [str(link["url"]) for link in panel["links"] if "#/alerts" in link["url"]]
+    return url.split("filter=", 1)[1]
+
+
 def ai_policy(tmp: Path) -> Path:
     """The example pack with its Chapter V rule owned by the `ai` team."""
     text = EXAMPLE_POLICY.read_text(encoding="utf-8")
@@ -209,6 +218,13 @@ def test_a_violation_pages_the_rules_team_once_with_what_on_call_needs(
             firing = query(prom, "ALERTS")
             assert {r["metric"]["alertname"] for r in firing} >= {"AuditorViolationsHigh"}
             assert all(r["metric"].get("rule") != "auditor.schema" for r in firing)
+            # The violations panel's link to Alertmanager's alert list finds them too (the
+            # UI's filter is {matchers}; the API takes each matcher as a `filter`).
+            matchers = urllib.parse.unquote(alert_list_filter()).strip("{}").split(",")
+            listed = get_json(f"{am}/api/v2/alerts?" + urllib.parse.urlencode(
+                [("filter", m.strip()) for m in matchers]))
+            assert {a["labels"]["alertname"] for a in listed} == {
+                "AuditorPolicyViolation", "AuditorViolationsHigh"}
 
     notifications = receivers.webhooks()
     # One incident, one receiver: the rule's team's page, for both of its alerts.
