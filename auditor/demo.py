@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import deque
@@ -28,6 +29,15 @@ from auditor.traffic import generate, load_pack
 
 TOPICS = ("lineage.events", "auditor.decisions", "auditor.findings", "auditor.dlq")
 WARMUP = "demo-warmup-"
+WORKER_LOG = "worker.log"
+
+
+def run_directory() -> Path:
+    """A new directory for one demo run (worker log and data): two demos never share one.
+
+    Kept after the run, so the log can be read when the demo fails.
+    """
+    return Path(tempfile.mkdtemp(prefix="auditor-demo-"))
 
 
 @dataclass
@@ -101,10 +111,11 @@ def _events(pack: str, count: int) -> Iterator[bytes]:
         yield orjson.dumps(event)
 
 
-def _start_worker(bootstrap: str, policy: Path, log: Path) -> subprocess.Popen[bytes]:
+def _start_worker(bootstrap: str, policy: Path, run_dir: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "AUDITOR_BOOTSTRAP_SERVERS": bootstrap,
+        "AUDITOR_METRICS_PORT": "0",
         "AUDITOR_POLICY": str(policy),
         "AUDITOR_WORKER_ID": "demo-worker",
         "AUDITOR_GROUP_ID": f"auditor-demo-{uuid.uuid4().hex[:6]}",
@@ -116,7 +127,7 @@ def _start_worker(bootstrap: str, policy: Path, log: Path) -> subprocess.Popen[b
         "AUDITOR_CHANGELOG_BATCH_BYTES": "1",
         "AUDITOR_LOG_LEVEL": "warning",
     }
-    with log.open("wb") as out:
+    with (run_dir / WORKER_LOG).open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "auditor", "worker"],
             env=env,
@@ -144,22 +155,23 @@ def run_demo(
     live: bool,
     console: Console,
     timeout_s: float,
-    log_dir: Path,
+    run_dir: Path,
     after: Callable[[Progress, str], None] | None = None,
 ) -> Progress:
     """Run the whole demo; returns what was seen. Everything started here is stopped here.
 
     ``after(progress, bootstrap)`` runs once the traffic is decided, with the broker and
-    the worker still up (``--keep-running`` waits there for Ctrl-C).
+    the worker still up (``--keep-running`` waits there for Ctrl-C). The worker's log and
+    data go to ``run_dir`` (see ``run_directory``).
     """
     progress = Progress()
-    log = log_dir / "auditor-demo-worker.log"
+    log = run_dir / WORKER_LOG
     with EmbeddedBroker() as broker:
         console.print(
             f"embedded Kafka-protocol broker (Tansu) on {broker.bootstrap} (pid {broker.pid})"
         )
         ensure_topics(broker.bootstrap, dict.fromkeys(TOPICS, 4))
-        worker = _start_worker(broker.bootstrap, policy, log)
+        worker = _start_worker(broker.bootstrap, policy, run_dir)
         consumer = Consumer(
             {
                 "bootstrap.servers": broker.bootstrap,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,7 +58,7 @@ def demo(
 
     Ctrl-C stops everything it started; nothing is left running.
     """
-    from auditor.demo import interrupt_safely, run_demo
+    from auditor.demo import WORKER_LOG, interrupt_safely, run_demo, run_directory
 
     policy = Path("policies") / f"{pack}.yaml"
     engine = load_engine_or_exit(str(policy))  # a broken pack fails here, before any process
@@ -67,7 +66,7 @@ def demo(
     interactive = console.is_terminal if live is None else live
     if not console.is_terminal:
         console = Console(width=160)  # logs and CI: keep table columns readable
-    log_dir = Path(tempfile.gettempdir())
+    run_dir = run_directory()
 
     def report(progress: Progress, bootstrap: str) -> None:
         print_summary(progress.tally, console, f"{engine.policy.id}: {count} events decided")
@@ -90,12 +89,12 @@ def demo(
     try:
         progress = interrupt_safely(
             lambda: run_demo(
-                pack, policy, count, rate, interactive, console, timeout_s, log_dir, after=report
+                pack, policy, count, rate, interactive, console, timeout_s, run_dir, after=report
             )
         )
     except (RuntimeError, TimeoutError) as exc:
         console.print(
-            f"[red]demo failed:[/red] {exc} (worker log: {log_dir / 'auditor-demo-worker.log'})"
+            f"[red]demo failed:[/red] {exc} (worker log: {run_dir / WORKER_LOG})"
         )
         sys.exit(1)
     if progress is None:

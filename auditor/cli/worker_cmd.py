@@ -73,10 +73,11 @@ def load_engine_or_alert(settings: Settings) -> Engine:
     click.echo(errors, err=True)
     if settings.alertmanager_url is not None:
         from auditor.ops.alerts import API, post_json, post_with_retries
+        from auditor.ops.links import Links
         from auditor.ops.policy_alert import policy_failure_alert
 
         alert = policy_failure_alert(settings.worker_id, str(settings.policy), errors,
-                                     settings.alert_ttl_s, time.time())
+                                     settings.alert_ttl_s, time.time(), Links.of(settings))
         failed = post_with_retries(post_json, settings.alertmanager_url + API, [alert],
                                    timeout_s=settings.alert_timeout_s, attempts=2)
         click.echo(f"alert not pushed to {settings.alertmanager_url}: {failed}" if failed
@@ -98,7 +99,8 @@ def run_worker(settings: Settings) -> None:
     try:
         # Before the broker is reached: a worker waiting for Kafka is up, and says so.
         server = telemetry.serve()
-        click.echo(f"auditor worker {settings.worker_id}: metrics on {server.url}", err=True)
+        click.echo(f"auditor worker {settings.worker_id}: metrics on {server.url}, probes "
+                   f"{server.base}/livez and /readyz", err=True)
     except MetricsServerError as exc:
         # Auditing matters more than its metrics: go on; Prometheus sees this target down.
         click.echo(f"warning: auditor worker {settings.worker_id}: no /metrics: {exc}",
@@ -106,7 +108,8 @@ def run_worker(settings: Settings) -> None:
     prepare_topics(settings, memory=engine.memory is not None)
     metrics = telemetry.metrics
     app = create_app(settings, engine, observe=metrics.observe,
-                     on_delivered=metrics.delivered, report_lag=metrics.set_consumer_lag)
+                     on_delivered=metrics.delivered, report_lag=metrics.set_consumer_lag,
+                     health=telemetry.health)
     if telemetry.start_alerts() is not None:
         click.echo(f"auditor worker {settings.worker_id}: violation alerts to "
                    f"{settings.alertmanager_url}", err=True)

@@ -8,8 +8,13 @@ from collections.abc import Iterable, Sequence
 
 # Bucket upper bounds in seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+DAY = 86_400.0
+# Up to 3 years: events are judged by the law at their own time, and emitters that
+# back-fill (or a stopped worker catching up) send events months old. A quantile in the
+# +Inf bucket reads as the top bound, so the top bound must be rarely reached.
 EVENT_LAG_BUCKETS = (
-    0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0, 604800.0
+    0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, DAY, 7 * DAY,
+    30 * DAY, 90 * DAY, 365 * DAY, 3 * 365 * DAY,
 )
 
 

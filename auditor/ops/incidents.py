@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from auditor.engine import Decision
 from auditor.engine.decision import Outcome
-from auditor.ops.labels import NONE, LabelBounds
+from auditor.ops.labels import DEFAULT_TEAM, NONE, LabelBounds
+from auditor.ops.links import Links
 
 ALERTNAME = "AuditorPolicyViolation"
 INCIDENT = "policy-violation"
-RUNBOOK = "docs/runbooks/policy-violation.md"
+RUNBOOK = "policy-violation"  # docs/runbooks/policy-violation.md
+# The command that decides an incident's window again: (first, last violation) -> command.
+Replay = Callable[[float, float], str]
 EVENT_IDS_KEPT = 10
 MAX_TEXT = 1024  # annotation values hold event-controlled text: keep them short
 LABEL_NAMES = (
@@ -83,6 +85,8 @@ class Incidents:
     ``interval_s``: at high rates one post per incident per interval, not one per event.
     Incidents quiet for ``ttl_s`` are forgotten (Alertmanager resolves them at ``endsAt``).
     At most ``max_open`` are kept; beyond that new incidents are refused (counted).
+    Alerts link to the runbook and (with a Grafana URL) the violations panel, and carry
+    the ``replay`` command of the incident's window when one is given.
     """
 
     def __init__(
@@ -92,15 +96,17 @@ class Incidents:
         policy: str,
         interval_s: float,
         ttl_s: float,
-        generator_url: str,
-        default_team: str = "privacy",
+        links: Links,
+        replay: Replay | None = None,
+        default_team: str = DEFAULT_TEAM,
         max_open: int = 10_000,
     ) -> None:
         self.bounds = bounds
         self.policy = policy
         self.interval_s = interval_s
         self.ttl_s = ttl_s
-        self.generator_url = generator_url
+        self.links = links
+        self.replay = replay
         self.default_team = default_team
         self.max_open = max_open
         self.open: dict[Labels, Incident] = {}
@@ -161,22 +167,28 @@ class Incidents:
         """The Alertmanager API v2 alert of an incident."""
         labels = dict(zip(LABEL_NAMES, incident.labels, strict=True))
         rule = labels["rule"]
+        runbook = self.links.runbook(RUNBOOK)
+        event_ids = ", ".join(incident.event_ids)
         annotations = {
-            "summary": f"{labels['severity']} {labels['kind']} violation of {rule}",
-            "description": _short(incident.message),
-            "event_ids": _short(", ".join(incident.event_ids)),
+            "summary": f"{labels['severity']} {labels['kind']} violation of {rule} "
+            f"({labels['policy']})",
+            # Message first, then examples: what a page shows when it shows one annotation.
+            "description": _short(f"{incident.message} ({incident.events} events since "
+                                  f"{_iso(incident.first_seen)}, e.g. {event_ids})"),
+            "event_ids": _short(event_ids),
             "events": str(incident.events),
-            "runbook_url": RUNBOOK,
+            "runbook_url": runbook,
         }
         if incident.last_event_time is not None:
             annotations["last_event_time"] = _iso(incident.last_event_time)
+        if self.replay is not None:
+            annotations["replay"] = self.replay(incident.first_seen, incident.last_seen)
+        panel = self.links.violations_panel(labels["policy"], incident.first_seen)
         return {
             "labels": labels,
             "annotations": annotations,
             "startsAt": _iso(incident.first_seen),
             # Resolves by itself once violations stop (re-sent while they go on).
             "endsAt": _iso(incident.last_seen + self.ttl_s),
-            "generatorURL": self.generator_url
-            + ("&" if "?" in self.generator_url else "?")
-            + urlencode({"rule": rule}),
+            "generatorURL": panel or runbook,
         }

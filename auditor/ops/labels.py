@@ -16,9 +16,15 @@ from auditor.policy.model import EFFECTS, SEVERITIES
 from auditor.stream.pipeline import REASONS
 
 OTHER = "other"
-# Label value when a decision has no cross-border transfer (alerts only).
+# "No regime": what decisions say for a transfer outside the EEA and the UK (and what
+# alerts say without a transfer), so metrics and alerts use that name too.
 NONE = "none"
+TRANSFER_REGIMES = (*REGIMES, NONE)
 ENGINE_RULES = (SCHEMA_RULE, ENGINE_RULE, IMPLICIT_TRANSFER_RULE)
+# Who a finding of a rule without a `team` in its policy goes to. Invalid input
+# (auditor.schema) is a data-quality problem of the emitters: the platform team's.
+DEFAULT_TEAM = "privacy"
+ENGINE_TEAMS = {SCHEMA_RULE: "platform"}
 
 
 def _bound(value: object, allowed: frozenset[str]) -> str:
@@ -40,7 +46,7 @@ class LabelBounds:
     severities: frozenset[str] = frozenset(SEVERITIES)
     effects: frozenset[str] = frozenset(EFFECTS)
     verdicts: frozenset[str] = frozenset(VERDICTS)
-    regimes: frozenset[str] = frozenset(REGIMES)
+    regimes: frozenset[str] = frozenset(TRANSFER_REGIMES)
     mechanisms: frozenset[str] = frozenset(MECHANISMS)
     reasons: frozenset[str] = frozenset(REASONS)
     countries: frozenset[str] = frozenset()
@@ -104,6 +110,8 @@ class LabelBounds:
         value = event.get("data_class") if isinstance(event, dict) else None
         return _bound(value, self.data_classes)
 
-    def team(self, rule: str, default: str) -> str:
-        """The routing team of a (bounded) rule: its policy ``team``, else ``default``."""
-        return self.teams.get(rule) or default
+    def team(self, rule: str, default: str = DEFAULT_TEAM) -> str:
+        """The routing team of a (bounded) rule: its policy ``team``, the engine's own for
+        its rules, else ``default``. Prometheus rule alerts and pushed alerts both use it,
+        so one rule's alerts reach one team."""
+        return self.teams.get(rule) or ENGINE_TEAMS.get(rule) or default

@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from importlib import metadata
 from typing import Any
 
+import confluent_kafka
+from prometheus_client import GCCollector, PlatformCollector, ProcessCollector
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -25,6 +28,8 @@ from auditor.ops.tables import reviewed_at
 from auditor.stream.pipeline import REASONS, Source
 
 ALERT_RESULTS = ("sent", "failed", "dropped")
+# Results that mean an alert did not reach Alertmanager (dashboards and alert rules).
+ALERT_FAILURES = ("failed", "dropped")
 # The engine's fail-closed finding (auditor.engine.engine), a deny under every policy.
 UNKNOWN_REFERENCE = (ENGINE_RULE, "unknown_reference", "high", "deny")
 OnViolations = Callable[[list[ViolationGroup]], None]
@@ -37,7 +42,8 @@ class WorkerMetrics(Collector):
     ``delivered`` once per batch, after the broker acknowledged its outputs: only then
     are the batch's counts, latencies and violations published. Label values are bounded
     by ``LabelBounds`` (the policy's names, else ``other``). Nothing is process-wide: the
-    collector registers on ``registry``. ``collect`` may run on the HTTP server's thread.
+    collector registers on ``registry``, with (``runtime``) prometheus-client's process,
+    platform and GC collectors. ``collect`` may run on the HTTP server's thread.
     """
 
     def __init__(
@@ -49,8 +55,10 @@ class WorkerMetrics(Collector):
         loaded_at: float | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        runtime: bool = True,
     ) -> None:
         self.bounds = LabelBounds.from_engine(engine) if engine else LabelBounds.of()
+        self.policy_id = engine.policy.id if engine else ""
         self.clock = clock
         self.monotonic = monotonic
         self.on_violations = on_violations
@@ -84,7 +92,12 @@ class WorkerMetrics(Collector):
         self._event_times: list[float] = []
         self._reasons: dict[str, int] = {}
         self._violations: list[Decision] = []
+        self.build = (_package_version(), confluent_kafka.libversion()[0])
         registry.register(self)
+        if runtime:
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+            GCCollector(registry=registry)
 
     # -- the hot path: the agent, once per decision --------------------------------
     def observe(self, decision: Decision, reason: str | None, source: Source) -> None:
@@ -177,11 +190,14 @@ class WorkerMetrics(Collector):
         yield events
         findings = CounterMetricFamily(
             "auditor_findings_total",
-            "Findings by rule, kind, severity and effect (a violation has a deny finding).",
-            labels=["rule", "kind", "severity", "effect"],
+            "Findings by policy, rule, kind, severity, effect and the rule's team (a "
+            "violation has a deny finding; invalid input has auditor.schema).",
+            labels=["policy", "rule", "kind", "severity", "effect", "team"],
         )
-        for fkey, n in sorted(self.findings.items()):
-            findings.add_metric(list(fkey), n)
+        team = self.bounds.team
+        for (rule, kind, severity, effect), n in sorted(self.findings.items()):
+            # policy and team follow from the worker and the rule: no extra series.
+            findings.add_metric([self.policy_id, rule, kind, severity, effect, team(rule)], n)
         yield findings
         transfers = CounterMetricFamily(
             "auditor_transfers_total",
@@ -244,13 +260,13 @@ class WorkerMetrics(Collector):
         if self.tables_version is not None:
             tables.add_metric([self.tables_version], 1)
         yield tables
-        age = GaugeMetricFamily(
-            "auditor_legal_tables_age_seconds",
-            "Time since the legal tables were last reviewed against their sources.",
+        reviewed = GaugeMetricFamily(
+            "auditor_legal_tables_reviewed_timestamp_seconds",
+            "When the legal tables were last reviewed against their sources (Unix time).",
         )
         if self.tables_reviewed is not None:
-            age.add_metric([], self.clock() - self.tables_reviewed)
-        yield age
+            reviewed.add_metric([], self.tables_reviewed)
+        yield reviewed
         alerts = CounterMetricFamily(
             "auditor_alerts_pushed_total",
             "Violation alerts pushed to Alertmanager by result: sent and failed count "
@@ -260,7 +276,21 @@ class WorkerMetrics(Collector):
         for result, n in self.alerts.items():
             alerts.add_metric([result], n)
         yield alerts
+        build = GaugeMetricFamily(
+            "auditor_build_info",
+            "The auditor package's version and librdkafka's.",
+            labels=["version", "librdkafka"],
+        )
+        build.add_metric(list(self.build), 1)
+        yield build
 
     @staticmethod
     def _histogram(name: str, doc: str, hist: BatchHistogram) -> HistogramMetricFamily:
         return HistogramMetricFamily(name, doc, buckets=hist.buckets(), sum_value=hist.sum)
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("auditor")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"

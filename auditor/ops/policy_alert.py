@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
+from auditor.ops.links import Links
+
 ALERTNAME = "AuditorPolicyLoadFailure"
-RUNBOOK = "docs/runbooks/policy-load-failure.md"
+RUNBOOK = "policy-load-failure"  # docs/runbooks/policy-load-failure.md
 MAX_DESCRIPTION = 4000
 
 
@@ -16,7 +18,14 @@ def _iso(ts: float) -> str:
 
 
 def policy_failure_alert(
-    worker: str, policy: str, errors: str, ttl_s: float, now: float, *, resolved: bool = False
+    worker: str,
+    policy: str,
+    errors: str,
+    ttl_s: float,
+    now: float,
+    links: Links,
+    *,
+    resolved: bool = False,
 ) -> dict[str, Any]:
     """The Alertmanager v2 alert for ``worker`` failing to load ``policy``.
 
@@ -36,9 +45,10 @@ def policy_failure_alert(
         "annotations": {
             "summary": f"worker {worker} cannot load policy {PurePath(policy).name}",
             "description": errors[:MAX_DESCRIPTION] or "the policy loads again",
-            "runbook_url": RUNBOOK,
+            "runbook_url": links.runbook(RUNBOOK),
         },
         "startsAt": _iso(now),
         "endsAt": _iso(now if resolved else now + ttl_s),
-        "generatorURL": f"auditor://{worker}/policy",
+        # Nothing serves this worker's state (it exits): the runbook is where to go.
+        "generatorURL": links.runbook(RUNBOOK),
     }

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
-from urllib.parse import quote
+from functools import partial
 
 from prometheus_client.registry import CollectorRegistry
 
@@ -14,19 +13,22 @@ from auditor.engine import Engine
 from auditor.ops.alerts import AlertPusher, post_json, post_with_retries
 from auditor.ops.incidents import Incidents
 from auditor.ops.labels import LabelBounds
+from auditor.ops.links import Links, replay_command
 from auditor.ops.metrics import WorkerMetrics
 from auditor.ops.policy_alert import policy_failure_alert
 from auditor.ops.server import MetricsServer, serve_metrics
+from auditor.stream.health import Health
 from auditor.stream.settings import Settings
 
 log = logging.getLogger("auditor.telemetry")
 
 
 class Telemetry:
-    """Metrics on a registry of their own, ``/metrics`` and (if configured) alert pushes.
+    """Metrics on a registry of their own, ``/metrics`` with the probes of ``health``
+    (``/livez``, ``/readyz``) and (if configured) alert pushes.
 
-    ``start`` opens the endpoint (raises MetricsServerError) and starts the pusher;
-    ``close`` posts what is due and stops both.
+    ``serve`` opens the endpoint (raises MetricsServerError), ``start_alerts`` starts the
+    pusher; ``close`` posts what is due and stops both.
     """
 
     def __init__(
@@ -41,13 +43,15 @@ class Telemetry:
         self.engine = engine
         self.registry = registry or CollectorRegistry()
         self.metrics = WorkerMetrics(self.registry, engine, loaded_at=loaded_at)
+        self.health = Health()
+        self.health.policy_loaded(engine.policy.id)
         self.server: MetricsServer | None = None
         self.pusher: AlertPusher | None = None
 
     def serve(self) -> MetricsServer:
-        """Open ``/metrics`` on the configured host and port."""
+        """Open ``/metrics`` and the probes on the configured host and port."""
         self.server = serve_metrics(
-            self.registry, self.settings.metrics_host, self.settings.metrics_port
+            self.registry, self.settings.metrics_host, self.settings.metrics_port, self.health
         )
         return self.server
 
@@ -57,12 +61,17 @@ class Telemetry:
         if url is None:
             return None
         s = self.settings
+        links = Links.of(s)
+        # One input topic: a replay command on the page (replay reads one topic).
+        replay = (partial(replay_command, str(s.policy), s.input_topics[0], s.bootstrap_servers)
+                  if len(s.input_topics) == 1 else None)
         incidents = Incidents(
             LabelBounds.from_engine(self.engine),
             policy=self.engine.policy.id,
             interval_s=s.alert_interval_s,
             ttl_s=s.alert_ttl_s,
-            generator_url=self.generator_url(),
+            links=links,
+            replay=replay,
         )
         self.pusher = AlertPusher(
             url,
@@ -75,7 +84,7 @@ class Telemetry:
         self.metrics.on_violations = self.pusher.submit
         # A policy that failed to load on an earlier start pushed an alert: resolve it.
         resolved = policy_failure_alert(
-            s.worker_id, str(s.policy), "", s.alert_ttl_s, time.time(), resolved=True
+            s.worker_id, str(s.policy), "", s.alert_ttl_s, time.time(), links, resolved=True
         )
         threading.Thread(
             target=post_with_retries,
@@ -86,16 +95,8 @@ class Telemetry:
         ).start()
         return self.pusher
 
-    def generator_url(self) -> str:
-        """Where an alert comes from: this worker's ``/metrics`` (host name if on all addresses)."""
-        host = self.settings.metrics_host
-        if host in ("0.0.0.0", "::", ""):
-            host = socket.gethostname()
-        port = self.server.port if self.server is not None else self.settings.metrics_port
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{port}/metrics?worker={quote(self.settings.worker_id)}"
-
     def close(self) -> None:
+        self.health.stopping()
         if self.pusher is not None:
             self.pusher.close()
         if self.server is not None:

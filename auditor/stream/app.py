@@ -23,6 +23,7 @@ from faust.app.base import BootStrategy
 from auditor.engine import Engine
 from auditor.stream.batches import BatchAbandoned, Batcher, Delivered, Observer
 from auditor.stream.changelog import RestoreFailed, read_partition
+from auditor.stream.health import Health
 from auditor.stream.memory import PartitionMemory, changelog_topic
 from auditor.stream.pipeline import Pipeline
 from auditor.stream.settings import Settings
@@ -69,6 +70,7 @@ class WorkerApp(faust.App):
     BootStrategy = _NoFaustKafka
     decide_service: DecideService
     datadir: tempfile.TemporaryDirectory[str]
+    health: Health
 
     async def on_start(self) -> None:
         # Faust's on_start builds its consumer (a thread with a private event loop) only to
@@ -85,8 +87,9 @@ class DecideService(mode.Service):
     """Takes batches from the source, decides them, delivers, then marks them done."""
 
     def __init__(self, batcher: Batcher, make_source: SourceFactory, settings: Settings,
-                 app: WorkerApp, **kwargs: Any) -> None:
+                 app: WorkerApp, health: Health | None = None, **kwargs: Any) -> None:
         self.batcher = batcher
+        self.health = health or Health()
         self.make_source = make_source
         self.settings = settings
         self.app = app
@@ -106,6 +109,12 @@ class DecideService(mode.Service):
         self._loop_task = asyncio.ensure_future(self._run())
 
     def _assigned(self, partitions: list[int]) -> None:
+        # Not ready until the memory of the new partitions is restored (readiness probe).
+        self.health.assigning(partitions)
+        self._restore(partitions)
+        self.health.assigned(partitions)
+
+    def _restore(self, partitions: list[int]) -> None:
         memory = self.batcher.memory
         if memory is None:
             return
@@ -120,6 +129,7 @@ class DecideService(mode.Service):
                      time.monotonic() - started)
 
     def _revoked(self, partitions: list[int]) -> None:
+        self.health.revoked(partitions)
         self.batcher.forget(partitions)
 
     async def _run(self) -> None:
@@ -174,6 +184,7 @@ def create_app(
     observe: Observer | None = None,
     on_delivered: Delivered | None = None,
     report_lag: LagReport | None = None,
+    health: Health | None = None,
 ) -> WorkerApp:
     """A Faust app deciding every record of ``settings.input_topics`` with ``engine``.
 
@@ -183,7 +194,7 @@ def create_app(
     crash loses nothing: its events are decided again (decisions carry ``event_id`` for
     de-duplication). Metrics hooks: ``observe`` per decision, ``on_delivered`` per
     delivered batch and ``report_lag`` on a timer; an error in the last two is logged,
-    never fatal.
+    never fatal. ``health`` (``app.health``) follows the partitions assigned and restored.
     """
     # Faust makes a data directory for tables and stores; the worker keeps none there (its
     # memory is restored from the changelog topic), so a private temporary one will do.
@@ -216,7 +227,8 @@ def create_app(
     def kafka_source(on_assign: Rebalance, on_revoke: Rebalance) -> Source:
         return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke)
 
-    service = DecideService(batcher, source or kafka_source, settings, app)
+    app.health = health or Health()
+    service = DecideService(batcher, source or kafka_source, settings, app, health=app.health)
     app.service(service)  # type: ignore[arg-type]  # Faust takes instances too
     app.decide_service = service
     app.datadir = datadir  # removed with the app

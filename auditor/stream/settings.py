@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auditor.intake import DEFAULT_MAX_EVENT_BYTES
 
+# Where docs/ is browsable. The Prometheus rules and the dashboards' runbook links carry
+# this default too (tests check they match): docs/alerts.md says how to change all three.
+DEFAULT_DOCS_BASE_URL = "https://auditor.example/docs/"
+
 
 class Settings(BaseSettings):
     """Everything the worker, demo and emitter-side tools are configured with.
@@ -73,20 +77,27 @@ class Settings(BaseSettings):
     alert_queue_size: int = Field(default=64, ge=1, description="batches waiting to be pushed")
     alert_timeout_s: float = Field(default=5.0, gt=0)
     alert_attempts: int = Field(default=3, ge=1, le=10)
+    # Links on pages: runbook_url is absolute under docs_base_url; with grafana_url a pushed
+    # alert's generatorURL opens the violations panel (else its runbook).
+    docs_base_url: str = Field(default=DEFAULT_DOCS_BASE_URL,
+                               description="base URL of docs/ (runbooks/ under it)")
+    grafana_url: str | None = Field(default=None, description="Grafana's base URL")
 
     worker_id: str = "worker-1"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
 
-    @field_validator("alertmanager_url")
+    @field_validator("alertmanager_url", "grafana_url")
     @classmethod
-    def _alertmanager_url(cls, value: str | None) -> str | None:
+    def _service_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"expected an http(s) URL such as http://alertmanager:9093, "
-                             f"got {value!r}")
-        return value.strip().rstrip("/")
+        return _http_url(value).rstrip("/")
+
+    @field_validator("docs_base_url")
+    @classmethod
+    def _docs_base_url(cls, value: str) -> str:
+        # A base: relative runbook paths are appended to it.
+        return _http_url(value).rstrip("/") + "/"
 
     @model_validator(mode="after")
     def _alert_ttl_outlasts_interval(self) -> Settings:
@@ -119,3 +130,11 @@ class Settings(BaseSettings):
             if value is not None:
                 config[key] = str(value)
         return config
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http(s) URL such as http://alertmanager:9093, "
+                         f"got {value!r}")
+    return value.strip()

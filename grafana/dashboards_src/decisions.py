@@ -8,7 +8,7 @@ from grafana_foundation_sdk.builders.common import (
     MapLayerOptions,
     TableSortByFieldState,
 )
-from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
+from grafana_foundation_sdk.builders.dashboard import Dashboard, DashboardLink, Row
 from grafana_foundation_sdk.builders.geomap import ControlsOptions, MapViewConfig
 from grafana_foundation_sdk.builders.geomap import Panel as GeomapPanel
 from grafana_foundation_sdk.models import common
@@ -20,23 +20,35 @@ from .panels import (
     REGIME_NAMES,
     SEVERITY_COLOURS,
     VERDICT_COLOURS,
+    alert_list_link,
     bar_gauge_panel,
     builtin_annotations,
     colour,
     datasource_variable,
     query,
+    runbook_link,
+    sel,
     stacked,
     stat_panel,
     table_panel,
     thresholds,
     timeseries_panel,
     value_names,
+    worker_variables,
 )
 
 UID = "auditor-decisions"
 EVENTS_PER_S = "suffix: events/s"
-# A violation is a finding with effect deny (the decision's verdict rule).
-DENY = 'effect="deny"'
+# Violation findings: effect deny (the decision's verdict rule), of the chosen packs;
+# auditor.schema findings (kind schema) are invalid input, the dead-letter row's.
+VIOLATIONS = sel('policy=~"$policy"', 'effect="deny"', 'kind!="schema"')
+EVENTS = sel()
+VIOLATING = sel('verdict="violation"')
+INVALID = sel('verdict="invalid"')
+NO_BASIS = sel('mechanism="none"')
+# A ratio's denominator: no events decided means no ratio ("no events"), not NaN.
+ALL_EVENTS_RATE = f"(sum(rate(auditor_events_total{EVENTS}[$__rate_interval])) > 0)"
+NO_EVENTS = "no events"
 
 
 def _traffic_row(board: Dashboard) -> Dashboard:
@@ -44,7 +56,9 @@ def _traffic_row(board: Dashboard) -> Dashboard:
         board.with_row(Row("Decisions"))
         .with_panel(
             stat_panel("Events decided", "Events decided per second, all workers.", EVENTS_PER_S)
-            .with_target(query("sum(rate(auditor_events_total[$__rate_interval]))", "events/s"))
+            .with_target(
+                query(f"sum(rate(auditor_events_total{EVENTS}[$__rate_interval]))", "events/s")
+            )
             .thresholds(thresholds((None, "blue")))
             .span(6)
             .height(5)
@@ -52,16 +66,18 @@ def _traffic_row(board: Dashboard) -> Dashboard:
         .with_panel(
             stat_panel(
                 "Violation ratio",
-                "Share of decided events whose verdict is violation (a finding with effect deny).",
+                "Share of decided events whose verdict is violation (a finding with effect "
+                "deny); none when nothing was decided.",
                 "percentunit",
             )
             .with_target(
                 query(
-                    'sum(rate(auditor_events_total{verdict="violation"}[$__rate_interval]))'
-                    " / sum(rate(auditor_events_total[$__rate_interval]))",
+                    "sum(rate(auditor_events_total"
+                    f"{VIOLATING}[$__rate_interval])) / {ALL_EVENTS_RATE}",
                     "violations",
                 )
             )
+            .no_value(NO_EVENTS)
             .thresholds(thresholds((None, "green"), (0.01, "orange"), (0.05, "red")))
             .span(6)
             .height(5)
@@ -70,16 +86,18 @@ def _traffic_row(board: Dashboard) -> Dashboard:
             stat_panel(
                 "Invalid ratio",
                 "Share of input records that were not valid lineage events (sent to the "
-                "dead-letter topic).",
+                "dead-letter topic); none when nothing was decided.",
                 "percentunit",
             )
             .with_target(
                 query(
-                    'sum(rate(auditor_events_total{verdict="invalid"}[$__rate_interval]))'
-                    " / sum(rate(auditor_events_total[$__rate_interval]))",
+                    "sum(rate(auditor_events_total"
+                    f"{INVALID}[$__rate_interval])) / {ALL_EVENTS_RATE}",
                     "invalid",
                 )
             )
+            .no_value(NO_EVENTS)
+            .links([runbook_link("dead-letters")])
             .thresholds(thresholds((None, "green"), (0.001, "orange"), (0.01, "red")))
             .span(6)
             .height(5)
@@ -87,13 +105,19 @@ def _traffic_row(board: Dashboard) -> Dashboard:
         .with_panel(
             stat_panel(
                 "Violations in range",
-                "Findings with effect deny over the dashboard's time range.",
+                "Events whose verdict is violation over the dashboard's time range (an event "
+                "that breaks several rules counts once; invalid input is not a violation).",
                 "short",
             )
             .with_target(
-                query(f"sum(increase(auditor_findings_total{{{DENY}}}[$__range]))", "violations",
-                      instant=True)
+                query(
+                    "sum(increase(auditor_events_total"
+                    f"{VIOLATING}[$__range]))",
+                    "violations",
+                    instant=True,
+                )
             )
+            .links(_violation_links())
             .thresholds(thresholds((None, "green"), (1, "red")))
             .span(6)
             .height(5)
@@ -110,7 +134,8 @@ def _traffic_row(board: Dashboard) -> Dashboard:
             )
             .with_target(
                 query(
-                    "sum by (verdict) (rate(auditor_events_total[$__rate_interval]))", "{{verdict}}"
+                    f"sum by (verdict) (rate(auditor_events_total{EVENTS}[$__rate_interval]))",
+                    "{{verdict}}",
                 )
             )
             .span(12)
@@ -125,27 +150,30 @@ def _traffic_row(board: Dashboard) -> Dashboard:
             .with_target(
                 query(
                     "sum by (rule, kind) "
-                    f"(rate(auditor_findings_total{{{DENY}}}[$__rate_interval]))",
+                    f"(rate(auditor_findings_total{VIOLATIONS}[$__rate_interval]))",
                     "{{rule}} ({{kind}})",
                 )
             )
+            .links(_violation_links())
             .span(12)
             .height(9)
         )
         .with_panel(
             bar_gauge_panel(
                 "Violations in range by rule",
-                "Findings with effect deny over the dashboard's time range, most first.",
+                "Events with a deny finding of each rule over the dashboard's time range, "
+                "most first.",
                 "short",
             )
             .with_target(
                 query(
                     "sort_desc(sum by (rule, kind) "
-                    f"(increase(auditor_findings_total{{{DENY}}}[$__range])))",
+                    f"(increase(auditor_findings_total{VIOLATIONS}[$__range])))",
                     "{{rule}} ({{kind}})",
                     instant=True,
                 )
             )
+            .links(_violation_links())
             .thresholds(thresholds((None, "red")))
             .span(12)
             .height(9)
@@ -163,7 +191,7 @@ def _traffic_row(board: Dashboard) -> Dashboard:
             .with_target(
                 query(
                     "sum by (severity) "
-                    f"(rate(auditor_findings_total{{{DENY}}}[$__rate_interval]))",
+                    f"(rate(auditor_findings_total{VIOLATIONS}[$__rate_interval]))",
                     "{{severity}}",
                 )
             )
@@ -171,6 +199,14 @@ def _traffic_row(board: Dashboard) -> Dashboard:
             .height(9)
         )
     )
+
+
+def _violation_links() -> list[DashboardLink]:
+    """The runbook, and the violation alerts Alertmanager holds now."""
+    return [
+        runbook_link("policy-violation"),
+        alert_list_link('{incident="policy-violation"}', "Violation alerts in Alertmanager"),
+    ]
 
 
 def _verdict_series(panel: timeseries.Panel) -> timeseries.Panel:
@@ -200,10 +236,12 @@ def _dead_letter_row(board: Dashboard) -> Dashboard:
             )
             .with_target(
                 query(
-                    "sum by (reason) (rate(auditor_invalid_events_total[$__rate_interval]))",
+                    "sum by (reason) "
+                    f"(rate(auditor_invalid_events_total{sel()}[$__rate_interval]))",
                     "{{reason}}",
                 )
             )
+            .links([runbook_link("dead-letters")])
             .span(16)
             .height(8)
         )
@@ -215,7 +253,8 @@ def _dead_letter_row(board: Dashboard) -> Dashboard:
             )
             .with_target(
                 query(
-                    "sort_desc(sum by (reason) (increase(auditor_invalid_events_total[$__range])))",
+                    "sort_desc(sum by (reason) "
+                    f"(increase(auditor_invalid_events_total{sel()}[$__range])))",
                     "{{reason}}",
                     instant=True,
                 )
@@ -266,7 +305,8 @@ def _transfer_map() -> GeomapPanel:
         .datasource(DATASOURCE)
         .with_target(
             query(
-                "sum by (destination_country) (increase(auditor_transfers_total[$__range]))",
+                "sum by (destination_country) "
+                f"(increase(auditor_transfers_total{sel()}[$__range]))",
                 "{{destination_country}}",
                 instant=True,
                 as_table=True,
@@ -297,7 +337,7 @@ def _transfer_row(board: Dashboard) -> Dashboard:
             .with_target(
                 query(
                     "sum by (regime, destination_country, mechanism) "
-                    "(increase(auditor_transfers_total[$__range]))",
+                    f"(increase(auditor_transfers_total{sel()}[$__range]))",
                     instant=True,
                     as_table=True,
                 )
@@ -336,7 +376,8 @@ def _transfer_row(board: Dashboard) -> Dashboard:
             )
             .with_target(
                 query(
-                    "sort_desc(sum by (mechanism) (increase(auditor_transfers_total[$__range])))",
+                    "sort_desc(sum by (mechanism) "
+                    f"(increase(auditor_transfers_total{sel()}[$__range])))",
                     "{{mechanism}}",
                     instant=True,
                 )
@@ -355,7 +396,8 @@ def _transfer_row(board: Dashboard) -> Dashboard:
             .with_target(
                 query(
                     "sum by (regime, destination_country) "
-                    '(rate(auditor_transfers_total{mechanism="none"}[$__rate_interval]))',
+                    f"(rate(auditor_transfers_total{NO_BASIS}"
+                    "[$__rate_interval]))",
                     "{{regime}} → {{destination_country}}",
                 )
             )
@@ -382,4 +424,6 @@ def build() -> Dashboard:
         .annotation(builtin_annotations())
         .with_variable(datasource_variable())
     )
+    for variable in worker_variables():
+        board = board.with_variable(variable)
     return _transfer_row(_dead_letter_row(_traffic_row(board)))

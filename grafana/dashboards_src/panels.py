@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from grafana_foundation_sdk.builders import bargauge, stat, table, timeseries
 from grafana_foundation_sdk.builders.common import (
     ReduceDataOptions,
@@ -11,12 +13,16 @@ from grafana_foundation_sdk.builders.common import (
 )
 from grafana_foundation_sdk.builders.dashboard import (
     AnnotationQuery,
+    ConstantVariable,
+    DashboardLink,
     DatasourceVariable,
+    QueryVariable,
     ThresholdsConfig,
 )
 from grafana_foundation_sdk.builders.prometheus import Dataquery
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models.dashboard import (
+    DashboardLinkType,
     DataSourceRef,
     DynamicConfigValue,
     Threshold,
@@ -25,13 +31,24 @@ from grafana_foundation_sdk.models.dashboard import (
     ValueMapping,
     ValueMappingResult,
     VariableOption,
+    VariableRefresh,
+    VariableSort,
 )
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+from auditor.stream.settings import DEFAULT_DOCS_BASE_URL
 
 # Every panel reads the data source picked in the `datasource` variable; the provisioned
 # one (uid "prometheus") is its default, so the dashboards also work in another Grafana.
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
 PROVISIONED_DATASOURCE_UID = "prometheus"
+# Every query selects the workers of the chosen jobs and instances; the instance list only
+# offers workers running the chosen policy packs, so picking a pack picks its workers.
+WORKERS = 'job=~"$job", instance=~"$instance"'
+# Where runbooks are (the workers' AUDITOR_DOCS_BASE_URL default, as in the alert rules),
+# and the Alertmanager UI the compose stack publishes (a hidden constant: change it there).
+RUNBOOKS = DEFAULT_DOCS_BASE_URL + "runbooks/"
+ALERTMANAGER_UI = "http://localhost:9093"
 
 VERDICT_COLOURS = {"allow": "green", "violation": "red", "invalid": "orange"}
 SEVERITY_COLOURS = {"critical": "dark-red", "high": "red", "medium": "orange", "low": "yellow"}
@@ -68,6 +85,54 @@ def datasource_variable() -> DatasourceVariable:
         .type("prometheus")
         .current(VariableOption(selected=True, text="Prometheus", value=PROVISIONED_DATASOURCE_UID))
     )
+
+
+def sel(*matchers: str) -> str:
+    """A label selector: the dashboard's workers, and ``matchers``."""
+    return "{" + ", ".join((WORKERS, *matchers)) + "}"
+
+
+def _label_variable(name: str, label: str, query: str) -> QueryVariable:
+    return (
+        QueryVariable(name)
+        .label(label)
+        .datasource(DATASOURCE)
+        .query(query)
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(VariableSort.ALPHABETICAL_ASC)
+        .multi(True)
+        .include_all(True)
+        # No custom "all" value: All means the values listed, so the instances of the
+        # chosen packs, not every instance there is.
+        .current(VariableOption(selected=True, text="All", value="$__all"))
+    )
+
+
+def worker_variables() -> list[QueryVariable | ConstantVariable]:
+    """job → policy → instance, each listing what the one before allows; and the
+    Alertmanager UI's address for links."""
+    return [
+        _label_variable("job", "Job", "label_values(auditor_policy_info, job)"),
+        _label_variable("policy", "Policy pack",
+                        'label_values(auditor_policy_info{job=~"$job"}, policy)'),
+        _label_variable("instance", "Worker",
+                        'label_values(auditor_policy_info{job=~"$job", policy=~"$policy"}, '
+                        "instance)"),
+        ConstantVariable("alertmanager").label("Alertmanager UI").value(ALERTMANAGER_UI),
+    ]
+
+
+def runbook_link(page: str, title: str | None = None) -> DashboardLink:
+    """A panel link to ``docs/runbooks/<page>.md`` under the docs' base URL."""
+    return (DashboardLink(title or f"Runbook: {page}").type(DashboardLinkType.LINK)
+            .url(f"{RUNBOOKS}{page}.md").target_blank(True))
+
+
+def alert_list_link(matchers: str, title: str) -> DashboardLink:
+    """A panel link to Alertmanager's alert list filtered by ``matchers`` (``{a="b"}``)."""
+    return (DashboardLink(title).type(DashboardLinkType.LINK)
+            .url(f"${{alertmanager}}/#/alerts?filter={quote(matchers, safe='')}")
+            .target_blank(True))
 
 
 def query(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-# Stand-ins for Grafana's interval variables, so an expression is plain PromQL for promtool.
+# Stand-ins for Grafana's interval variables and the dashboards' own (job, policy and
+# instance: regex matchers, "All" matches everything), so an expression is plain PromQL.
 GRAFANA_VARIABLES = {
     "$__rate_interval": "5m",
     "${__rate_interval}": "5m",
@@ -12,6 +13,9 @@ GRAFANA_VARIABLES = {
     "${__interval}": "1m",
     "$__range": "1h",
     "${__range}": "1h",
+    "$job": ".*",
+    "$policy": ".*",
+    "$instance": ".*",
 }
 
 _TOKEN = re.compile(
@@ -37,13 +41,15 @@ class UnknownVariable(ValueError):
     """An expression uses a dashboard variable that has no stand-in."""
 
 
-def substitute_variables(expr: str) -> str:
-    """``expr`` with Grafana's interval variables replaced by fixed durations.
+def substitute_variables(expr: str, values: dict[str, str] | None = None) -> str:
+    """``expr`` with the dashboard variables replaced: by ``values`` where given (e.g. the
+    exact range of a test), else by the stand-ins above.
 
-    Raises UnknownVariable for any other ``$`` variable (the dashboards use none).
+    Raises UnknownVariable for any other ``$`` variable.
     """
-    for name in sorted(GRAFANA_VARIABLES, key=len, reverse=True):
-        expr = expr.replace(name, GRAFANA_VARIABLES[name])
+    stand_ins = {**GRAFANA_VARIABLES, **(values or {})}
+    for name in sorted(stand_ins, key=len, reverse=True):
+        expr = expr.replace(name, stand_ins[name])
     # `$1` in a label_replace string is PromQL's own; Grafana expands `$name` even in strings.
     if _VARIABLE.search(expr):
         raise UnknownVariable(f"unknown dashboard variable in {expr!r}")

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,23 @@ def test_demo_runs_to_completion_and_cleans_up() -> None:
         f"invalid: {v['invalid']}"
     assert expected in out, out
     assert "produce->decision latency" in out
+    # The worker's log is in a directory of this run (two demos never share one).
+    (log,) = re.findall(r"log (\S+/worker\.log)\)", out)
+    assert Path(log).parent.name.startswith("auditor-demo-"), log
+    assert "auditor worker demo-worker" in Path(log).read_text()
     pids = [int(p) for p in re.findall(r"\(pid (\d+)", out)]
     assert len(pids) == 2  # the broker and the worker
     assert not any(_alive(pid) for pid in pids)
+
+
+def test_each_demo_run_gets_its_own_directory() -> None:
+    from auditor.demo import run_directory
+
+    first, second = run_directory(), run_directory()
+    try:
+        assert first != second
+        assert first.is_dir()
+        assert second.is_dir()
+    finally:
+        first.rmdir()
+        second.rmdir()

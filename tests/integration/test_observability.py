@@ -20,6 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from ruamel.yaml import YAML
 
+from auditor.stream.settings import DEFAULT_DOCS_BASE_URL
 from tests.integration.conftest import EXAMPLE_POLICY, ROOT, Cluster, WorkerProcess
 from tests.integration.test_worker import event
 from tests.unit.test_alerts_rules import require_binary
@@ -85,13 +86,13 @@ def server(name: str, argv: list[str], ready_url: str, log: Path) -> Iterator[No
 
 
 @contextmanager
-def alertmanager(tmp: Path) -> Iterator[str]:
-    """The real Alertmanager with alertmanager/alertmanager.yml; yields its URL."""
+def alertmanager(tmp: Path, config: Path = ALERTMANAGER_CONFIG) -> Iterator[str]:
+    """The real Alertmanager with ``config`` (alertmanager/alertmanager.yml); yields its URL."""
     binary = require_binary("prometheus-alertmanager")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     (tmp / "am").mkdir(exist_ok=True)
-    argv = [binary, f"--config.file={ALERTMANAGER_CONFIG}", f"--storage.path={tmp / 'am'}",
+    argv = [binary, f"--config.file={config}", f"--storage.path={tmp / 'am'}",
             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
             f"--web.external-url={url}/"]
     with server("alertmanager", argv, f"{url}/-/ready", tmp / "alertmanager.log"):
@@ -190,7 +191,9 @@ def test_prometheus_scrapes_the_worker_and_alerts_reach_alertmanager(
             labels = fired[0]["labels"]
             assert (labels["rule"], labels["severity"], labels["team"]) == (
                 "gdpr.chapter-v", "high", "privacy")
-            assert fired[0]["annotations"]["runbook_url"] == "docs/runbooks/policy-violation.md"
+            runbook = DEFAULT_DOCS_BASE_URL + "runbooks/policy-violation.md"
+            assert fired[0]["annotations"]["runbook_url"] == runbook
+            assert fired[0]["labels"]["policy"] == "gdpr-transfers"
             # The worker's own push landed too: one alert for the incident, not one per event.
             (pushed,) = wait_for("the worker's AuditorPolicyViolation",
                                  lambda: am_alerts(am, "AuditorPolicyViolation"))
@@ -203,7 +206,10 @@ def test_prometheus_scrapes_the_worker_and_alerts_reach_alertmanager(
             ids = pushed["annotations"]["event_ids"].split(", ")
             assert ids
             assert set(ids) <= {f"ev-{i:06d}" for i in range(0, total, 10)}
-            assert pushed["generatorURL"].startswith(url)
+            assert pushed["annotations"]["runbook_url"] == runbook
+            assert pushed["generatorURL"] == runbook  # no AUDITOR_GRAFANA_URL set
+            assert pushed["annotations"]["replay"].startswith(
+                f"auditor replay --policy {EXAMPLE_POLICY} --topic {topics.input} ")
             assert pushed["receivers"] == [{"name": "privacy-page"}]
 
             # The numbers Prometheus holds are the worker's.

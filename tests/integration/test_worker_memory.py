@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import signal
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from confluent_kafka import Message
 
 from tests.integration.conftest import Cluster
+from tests.integration.test_observability import metrics_url, wait_for
 from tests.integration.test_worker import ids, value
 
 pytestmark = pytest.mark.integration
@@ -26,6 +30,14 @@ rules:
   - {id: memory.forget-me, kind: erasure, description: d, severity: high, effect: deny,
      citation: "There is a Forget me function", params: {deadline_days: 30}}
 """
+
+
+def readiness(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status), orjson.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, orjson.loads(exc.read())
 
 
 def event(event_id: str, when: str, operation: str, region: str = "EU1") -> bytes:
@@ -62,7 +74,26 @@ def test_erasure_request_before_a_restart_blocks_events_after_it(
     assert ids(first) == ["e1", "e2"]
     assert worker.kill(signal.SIGTERM) == 0  # offsets committed: e1, e2 are not re-read
 
-    cluster.start_worker(topics, policy=policy, name="worker-2")
+    restarted = cluster.start_worker(topics, policy=policy, name="worker-2")
+    # Not ready until the group assigned its partitions and their memory is restored.
+    probe = metrics_url(restarted).removesuffix("/metrics") + "/readyz"
+    reports = []
+
+    def ready() -> bool:
+        status, report = readiness(probe)
+        reports.append((status, report))
+        return status == 200
+
+    wait_for("the restarted worker to be ready", ready)
+    assert reports[0][0] == 503
+    assert "no partitions assigned by the consumer group yet" in reports[0][1]["waiting_for"]
+    _, report = reports[-1]
+    assert report["policy"] == "memory"
+    assert report["partitions"] == [0, 1, 2, 3]
+    assert report["restoring"] == []
+    log = restarted.output()
+    for partition in report["partitions"]:
+        assert f"memory of partition {partition} restored" in log  # before it said ready
     cluster.produce(
         topics.input,
         [

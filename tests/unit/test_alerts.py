@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import pytest
@@ -19,6 +21,7 @@ from auditor.engine import Decider, Engine
 from auditor.ops.alerts import API, AlertPostError, AlertPusher, post_json, post_with_retries
 from auditor.ops.incidents import LABEL_NAMES, Incidents, ViolationGroup, group_violations
 from auditor.ops.labels import LabelBounds
+from auditor.ops.links import VIOLATIONS_PANEL_ID, Links, replay_command
 from auditor.ops.metrics import WorkerMetrics
 from auditor.ops.policy_alert import policy_failure_alert
 from auditor.policy import load_policy
@@ -72,10 +75,15 @@ def violations(engine: Engine, n: int, processor: str = "plain-processor",
     return group_violations(d for d in decisions if d.verdict == "violation")
 
 
+DOCS = "https://docs.example.org/auditor/docs/"
+LINKS = Links(DOCS)
+
+
 def incidents_for(engine: Engine, **kwargs: Any) -> Incidents:
     return Incidents(LabelBounds.from_engine(engine), policy=engine.policy.id,
                      interval_s=kwargs.get("interval_s", 30.0), ttl_s=kwargs.get("ttl_s", 300.0),
-                     generator_url="http://w1:9464/metrics", max_open=kwargs.get("max_open", 100))
+                     links=kwargs.get("links", LINKS), replay=kwargs.get("replay"),
+                     max_open=kwargs.get("max_open", 100))
 
 
 def test_an_incident_alert_has_deterministic_labels_and_event_detail_in_annotations(
@@ -93,18 +101,54 @@ def test_an_incident_alert_has_deterministic_labels_and_event_detail_in_annotati
     }
     assert list(alert["labels"]) == list(LABEL_NAMES)
     notes = alert["annotations"]
-    assert notes["event_ids"] == ", ".join(f"v-{i}" for i in range(2, 12))
+    examples = ", ".join(f"v-{i}" for i in range(2, 12))
+    assert notes["event_ids"] == examples
     assert notes["events"] == "12"
+    assert notes["summary"] == "high transfer violation of gdpr.chapter-v (gdpr-transfers)"
+    # What a page shows first: the message, how many since when, and example events.
     assert "US" in notes["description"]
-    assert notes["runbook_url"] == "docs/runbooks/policy-violation.md"
+    assert notes["description"].endswith(
+        f"(12 events since 2027-01-15T08:00:00.000Z, e.g. {examples})")
+    # Absolute, under the docs' base URL (a setting); no Grafana URL: the runbook again.
+    assert notes["runbook_url"] == DOCS + "runbooks/policy-violation.md"
+    assert (ROOT / "docs" / "runbooks" / "policy-violation.md").is_file()
     assert notes["last_event_time"] == "2026-03-02T09:00:00.000Z"
+    assert "replay" not in notes  # no replay command given
     assert alert["startsAt"] == "2027-01-15T08:00:00.000Z"
     assert alert["endsAt"] == "2027-01-15T08:05:00.000Z"  # resolves 5 minutes after the last
-    assert alert["generatorURL"] == "http://w1:9464/metrics?rule=gdpr.chapter-v"
+    assert alert["generatorURL"] == notes["runbook_url"]
     # The same flow again: the same labels (one alert, updated), never a new one per event.
     again = incidents_for(engine)
     again.add(violations(engine, 1, start=500), now=0.0)
     assert again.alert(again.due(0.0)[0])["labels"] == alert["labels"]
+
+
+def test_with_grafana_the_alert_opens_the_violations_panel_and_names_the_replay(
+    engine: Engine,
+) -> None:
+    replay = partial(replay_command, "policies/gdpr-transfers.yaml", "lineage.events",
+                     "kafka:9092")
+    incidents = incidents_for(engine, links=Links(DOCS, "http://grafana:3000"), replay=replay)
+    incidents.add(violations(engine, 2), now=1_800_000_000.0)
+    incidents.add(violations(engine, 1, start=9), now=1_800_000_120.0)
+    (incident,) = incidents.due(1_800_000_120.0)
+    alert = incidents.alert(incident)
+    # The panel, for this pack, from an hour before the first violation.
+    url = urlsplit(alert["generatorURL"])
+    assert (url.scheme, url.netloc, url.path) == ("http", "grafana:3000", "/d/auditor-decisions/")
+    assert parse_qs(url.query) == {
+        "var-policy": ["gdpr-transfers"], "viewPanel": [str(VIOLATIONS_PANEL_ID)],
+        "from": [str((1_800_000_000 - 3600) * 1000)], "to": ["now"],
+    }
+    # The command that decides the incident's window again, ready to paste.
+    assert alert["annotations"]["replay"] == (
+        "auditor replay --policy policies/gdpr-transfers.yaml --topic lineage.events "
+        "--bootstrap-servers kafka:9092 --from 2027-01-15T08:00:00Z --to 2027-01-15T08:02:00Z "
+        "--grace 5m --out audit-report")
+    replay_cmd = main.commands["replay"]
+    options = {o for param in replay_cmd.params for o in param.opts}
+    for token in alert["annotations"]["replay"].split():
+        assert not token.startswith("--") or token in options, token
 
 
 def test_an_unknown_data_class_is_other_in_the_labels(engine: Engine) -> None:
@@ -242,15 +286,18 @@ def test_post_json_sends_json_and_reports_http_errors(alertmanager_stub: _Server
 
 
 def test_policy_failure_alert_resolves_itself() -> None:
-    alert = policy_failure_alert("w1", "/etc/auditor/natterbox.yaml", "x.yaml:3: bad", 300, 0.0)
+    alert = policy_failure_alert("w1", "/etc/auditor/natterbox.yaml", "x.yaml:3: bad", 300, 0.0,
+                                 LINKS)
     assert alert["labels"] == {
         "alertname": "AuditorPolicyLoadFailure", "severity": "critical", "team": "privacy",
         "incident": "policy-load", "worker": "w1", "policy": "natterbox.yaml",
     }
     assert alert["annotations"]["description"] == "x.yaml:3: bad"
+    assert alert["annotations"]["runbook_url"] == DOCS + "runbooks/policy-load-failure.md"
+    assert (ROOT / "docs" / "runbooks" / "policy-load-failure.md").is_file()
     assert (alert["startsAt"], alert["endsAt"]) == ("1970-01-01T00:00:00Z",
                                                     "1970-01-01T00:05:00Z")
-    ok = policy_failure_alert("w1", "natterbox.yaml", "", 300, 60.0, resolved=True)
+    ok = policy_failure_alert("w1", "natterbox.yaml", "", 300, 60.0, LINKS, resolved=True)
     assert ok["labels"] == alert["labels"]
     assert ok["endsAt"] == ok["startsAt"]
 
@@ -263,6 +310,7 @@ def test_a_worker_whose_policy_fails_to_load_pushes_an_alert_and_exits_2(
     result = CliRunner().invoke(main, ["worker", "--policy", str(bad)], env={
         "AUDITOR_ALERTMANAGER_URL": f"http://127.0.0.1:{alertmanager_stub.server_port}",
         "AUDITOR_WORKER_ID": "w-bad",
+        "AUDITOR_DOCS_BASE_URL": "https://wiki.example.org/auditor",
     })
     assert result.exit_code == 2
     assert "broken.yaml" in result.output
@@ -272,6 +320,9 @@ def test_a_worker_whose_policy_fails_to_load_pushes_an_alert_and_exits_2(
     assert alert["labels"]["alertname"] == "AuditorPolicyLoadFailure"
     assert alert["labels"]["worker"] == "w-bad"
     assert "broken.yaml" in alert["annotations"]["description"]
+    # The docs' base URL setting (a trailing slash added) makes the runbook link absolute.
+    assert alert["annotations"]["runbook_url"] == (
+        "https://wiki.example.org/auditor/runbooks/policy-load-failure.md")
 
 
 def test_bad_alert_settings_get_a_clear_message() -> None:
@@ -282,4 +333,7 @@ def test_bad_alert_settings_get_a_clear_message() -> None:
     result = CliRunner().invoke(main, ["worker"], env={"AUDITOR_ALERT_TTL_S": "10"})
     assert result.exit_code == 2
     assert "alert_ttl_s" in result.output
+    result = CliRunner().invoke(main, ["worker"], env={"AUDITOR_DOCS_BASE_URL": "docs/"})
+    assert result.exit_code == 2
+    assert "docs_base_url" in result.output
     assert "Traceback" not in result.output

@@ -97,11 +97,11 @@ def _services() -> dict[str, Any]:
 
 
 def _workers() -> dict[str, dict[str, str]]:
-    """Worker service name → its environment (services that set AUDITOR_WORKER_ID)."""
+    """Worker service name → its environment (services that serve worker metrics)."""
     return {
         name: service["environment"]
         for name, service in _services().items()
-        if "AUDITOR_WORKER_ID" in service.get("environment", {})
+        if "AUDITOR_METRICS_PORT" in service.get("environment", {})
     }
 
 
@@ -196,13 +196,15 @@ def test_the_stack_has_every_part_of_the_issue() -> None:
     assert services["prometheus"]["image"].startswith("prom/prometheus:")
     assert services["alertmanager"]["image"].startswith("prom/alertmanager:")
     assert services["grafana"]["image"].startswith("grafana/grafana:")
-    workers = _workers()
-    assert len(workers) >= 2
-    assert len({env["AUDITOR_GROUP_ID"] for env in workers.values()}) == 1, "one consumer group"
-    assert sorted(env["AUDITOR_WORKER_ID"] for env in workers.values()) == sorted(workers)
-    for name in workers:
-        assert services[name]["build"]["context"] == "."
-        assert "command" not in services[name], "workers run the image's default: auditor worker"
+    # One service of replicas in one consumer group: `--scale worker=N` scales it.
+    (name,) = _workers()
+    worker = services[name]
+    assert worker["deploy"]["replicas"] >= 2
+    assert worker["build"]["context"] == "."
+    assert "command" not in worker
+    # Each replica names itself after its container, then runs `auditor worker`.
+    assert worker["entrypoint"][:2] == ["/bin/sh", "-c"]
+    assert worker["entrypoint"][2] == "AUDITOR_WORKER_ID=$(hostname) exec auditor worker"
 
 
 # --- Mounted configuration -----------------------------------------------------------------
@@ -282,13 +284,65 @@ def test_the_rules_watch_jobs_the_compose_prometheus_scrapes() -> None:
 def test_prometheus_scrapes_every_worker_on_its_metrics_port() -> None:
     config = _yaml(PROMETHEUS_CONFIG)
     (auditor,) = [job for job in config["scrape_configs"] if job["job_name"] == "auditor"]
-    targets = {t for group in auditor["static_configs"] for t in group["targets"]}
-    expected = {f"{name}:{env['AUDITOR_METRICS_PORT']}" for name, env in _workers().items()}
-    assert targets == expected
+    # By DNS, not a fixed list: Docker answers a service name with one address per running
+    # replica, so `--scale` never leaves Prometheus scraping a worker that is gone.
+    assert "static_configs" not in auditor
+    (sd,) = auditor["dns_sd_configs"]
+    assert sd["type"] == "A"
+    assert set(sd["names"]) == set(_workers())
     for name, env in _workers().items():
+        assert sd["port"] == int(env["AUDITOR_METRICS_PORT"])
         assert env["AUDITOR_METRICS_PORT"] in _services()[name]["expose"]
     (alerting,) = config["alerting"]["alertmanagers"]
     assert alerting["static_configs"][0]["targets"] == ["alertmanager:9093"]
+
+
+ONE_SHOT = {"kafka-topics", "traffic"}
+
+
+def test_every_service_has_a_healthcheck_or_runs_to_completion() -> None:
+    services = _services()
+    for name, service in services.items():
+        check = service.get("healthcheck")
+        assert check is not None, f"{name}: no healthcheck"
+        if name in ONE_SHOT:
+            assert service["restart"] == "no", name
+            assert check == {"disable": True}, f"{name}: a job that exits has no health"
+            continue
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+        assert check["interval"], name
+        assert check["retries"], name
+    # What waits on what: a service starts once the ones it needs are healthy.
+    for name, service in services.items():
+        for needed, condition in service.get("depends_on", {}).items():
+            expected = ("service_completed_successfully" if needed in ONE_SHOT
+                        else "service_healthy")
+            assert condition["condition"] == expected, f"{name} → {needed}"
+
+
+def test_the_worker_healthcheck_is_its_readiness_probe(tmp_path: Path) -> None:
+    """Runs the healthcheck's own command against a worker endpoint, unready then ready."""
+    from prometheus_client import CollectorRegistry
+
+    from auditor.ops.server import READINESS, serve_metrics
+    from auditor.stream.health import Health
+
+    (name,) = _workers()
+    test = _services()[name]["healthcheck"]["test"]
+    port = _workers()[name]["AUDITOR_METRICS_PORT"]
+    assert test[:2] == ["CMD", "python"]
+    assert f"http://127.0.0.1:{port}{READINESS}" in test[-1]
+    health = Health()
+    server = serve_metrics(CollectorRegistry(), "127.0.0.1", 0, health)
+    try:
+        argv = ["python3", *test[2:-1], test[-1].replace(f":{port}/", f":{server.port}/")]
+        assert subprocess.run(argv, capture_output=True, check=False).returncode != 0
+        health.policy_loaded("natterbox")
+        health.assigned([0, 1])
+        result = subprocess.run(argv, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.close()
 
 
 def test_alertmanager_config_passes_amtool() -> None:
@@ -413,12 +467,13 @@ def test_every_auditor_variable_is_a_worker_setting(where: str, variable: str, v
 def test_the_worker_settings_load_from_the_compose_environment(
     worker: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = {**_dockerfile_env(), **_workers()[worker]}
+    # What the entrypoint adds: the container's host name as the worker id.
+    env = {**_dockerfile_env(), **_workers()[worker], "AUDITOR_WORKER_ID": "0123456789ab"}
     for key, value in env.items():
         if key.removeprefix("AUDITOR_").lower() in Settings.model_fields:
             monkeypatch.setenv(key, value)
     settings = Settings()
-    assert settings.worker_id == worker
+    assert settings.worker_id == "0123456789ab"
     assert settings.bootstrap_servers == "kafka:9092"
     assert settings.partitions <= _topic_partitions()
 

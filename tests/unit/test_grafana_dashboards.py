@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -142,7 +143,8 @@ def test_every_exported_metric_has_a_panel() -> None:
 # The panels: (title, what its queries must contain).
 REQUIRED_PANELS = {
     "Events/s by verdict": ["auditor_events_total", "by (verdict)", "rate("],
-    "Violations/s by rule and kind": ["auditor_findings_total", "by (rule, kind)", 'effect="deny"'],
+    "Violations/s by rule and kind": ["auditor_findings_total", "by (rule, kind)", 'effect="deny"',
+                                      'kind!="schema"', 'policy=~"$policy"'],
     "Transfer destinations": ["auditor_transfers_total", "by (destination_country)"],
     "Transfers: origin regime → destination, by mechanism": [
         "auditor_transfers_total", "by (regime, destination_country, mechanism)"],
@@ -154,8 +156,20 @@ REQUIRED_PANELS = {
         "histogram_quantile(0.5,", "histogram_quantile(0.99,", "auditor_event_time_lag_seconds"],
     "Consumer lag by partition": ["auditor_consumer_lag", "by (topic, partition)"],
     "Policy per worker": ["auditor_policy_info", "policy, version, legal_tables"],
-    "Legal tables age": ["auditor_legal_tables_age_seconds"],
-    "Alert pushes failed": ["auditor_alerts_pushed_total", "result!="],
+    "Legal tables age": ["auditor_legal_tables_reviewed_timestamp_seconds"],
+    # The exporter's failures (failed, dropped), not "anything but ok": sent is a success.
+    "Alert pushes failed": ["auditor_alerts_pushed_total", 'result=~"failed|dropped"'],
+    # Violating events, not findings (an event may break several rules); schema excluded.
+    "Violations in range": ['auditor_events_total{job=~"$job", instance=~"$instance", '
+                            'verdict="violation"}', "[$__range]"],
+    "Violations in range by rule": ['kind!="schema"'],
+    "Violations/s by severity": ['kind!="schema"'],
+    # A ratio of nothing is no ratio ("no events"), not NaN.
+    "Violation ratio": ["> 0)"],
+    "Invalid ratio": ["> 0)"],
+    "Events/s by worker": ["by (instance)"],
+    "Processing latency p99 by worker": ["by (instance, le)"],
+    "Consumer lag by worker": ["by (instance)"],
 }
 
 
@@ -228,8 +242,9 @@ def test_metric_names_of_an_expression(expr: str, names: set[str]) -> None:
 def test_a_dashboard_variable_without_a_stand_in_is_refused() -> None:
     promql = _source("promql")
     assert promql.substitute_variables("rate(x[$__rate_interval])") == "rate(x[5m])"
-    with pytest.raises(promql.UnknownVariable, match=r"\$job"):
-        promql.substitute_variables('x{job="$job"}')
+    assert promql.substitute_variables('x{job=~"$job"}') == 'x{job=~".*"}'
+    with pytest.raises(promql.UnknownVariable, match=r"\$team"):
+        promql.substitute_variables('x{team="$team"}')
 
 
 def test_the_generator_refuses_an_unknown_metric() -> None:
@@ -245,3 +260,81 @@ def test_a_malformed_metric_list_names_the_line() -> None:
         metrics.parse_metrics("# comment\nauditor_x_total countr a\n", source="list.txt")
     with pytest.raises(metrics.MetricListError, match="listed twice"):
         metrics.parse_metrics("a counter -\na gauge -\n")
+
+
+def test_the_panel_pushed_alerts_link_to_is_the_violations_panel() -> None:
+    from auditor.ops.links import (
+        DECISIONS_DASHBOARD_UID,
+        VIOLATIONS_PANEL_ID,
+        VIOLATIONS_PANEL_TITLE,
+    )
+
+    board = _committed()[f"{DECISIONS_DASHBOARD_UID}.json"]
+    (panel,) = [p for p in board["panels"] if p["id"] == VIOLATIONS_PANEL_ID]
+    assert panel["title"] == VIOLATIONS_PANEL_TITLE
+
+
+def test_alert_push_failures_are_the_exporters() -> None:
+    from auditor.ops.metrics import ALERT_FAILURES, ALERT_RESULTS
+
+    workers = _source("workers")
+    assert workers.PUSH_FAILURES == ALERT_FAILURES
+    assert workers.PUSH_SENT in ALERT_RESULTS
+    assert workers.PUSH_SENT not in ALERT_FAILURES
+
+
+_SELECTED = re.compile(r"\b((?:auditor|process|python)_[a-z_]+)(\{[^}]*\})?")
+
+
+def test_every_query_selects_the_chosen_workers_and_findings_the_chosen_packs() -> None:
+    for name, title, expr in _expressions():
+        found = _SELECTED.findall(expr)
+        assert found, (name, title)
+        for metric, matchers in found:
+            where = f"{name} / {title}: {metric}"
+            assert 'job=~"$job"' in matchers, where
+            assert 'instance=~"$instance"' in matchers, where
+            if metric == "auditor_findings_total":
+                assert 'policy=~"$policy"' in matchers, where
+
+
+@pytest.mark.parametrize("name", sorted(_committed()))
+def test_job_policy_and_instance_variables_narrow_each_other(name: str) -> None:
+    variables = {v["name"]: v for v in _committed()[name]["templating"]["list"]}
+    queries = {n: variables[n]["query"] for n in ("job", "policy", "instance")}
+    assert queries["job"] == "label_values(auditor_policy_info, job)"
+    assert 'job=~"$job"' in queries["policy"]
+    assert 'job=~"$job", policy=~"$policy"' in queries["instance"]
+    for n in queries:
+        assert variables[n]["type"] == "query"
+        assert variables[n]["includeAll"] is True
+        assert variables[n]["multi"] is True
+        # "All" = the values listed (a custom all value would ignore the chosen packs).
+        assert "allValue" not in variables[n]
+
+
+def _links() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(name, panel["title"], link) for name, board in _committed().items()
+            for panel in board["panels"] for link in panel.get("links", [])]
+
+
+def test_panel_links_lead_to_runbooks_that_exist_and_to_the_alert_list() -> None:
+    from auditor.stream.settings import DEFAULT_DOCS_BASE_URL
+
+    runbooks = set()
+    for name, title, link in _links():
+        url = link["url"]
+        if url.startswith(DEFAULT_DOCS_BASE_URL):
+            path = ROOT / "docs" / url.removeprefix(DEFAULT_DOCS_BASE_URL)
+            assert path.is_file(), f"{name} / {title}: {url}"
+            runbooks.add(path.name)
+        else:
+            assert url.startswith("${alertmanager}/#/alerts?filter="), (name, title, url)
+    assert {"policy-violation.md", "dead-letters.md", "worker-down.md", "worker-stalled.md",
+            "consumer-lag.md", "processing-latency.md", "legal-tables-stale.md",
+            "alert-push-failing.md", "policy-version-skew.md"} <= runbooks
+    alert_lists = {title for _, title, link in _links() if "#/alerts" in link["url"]}
+    assert "Violations/s by rule and kind" in alert_lists
+    variables = {v["name"]: v for v in _committed()["auditor-decisions.json"]["templating"][
+        "list"]}
+    assert variables["alertmanager"]["type"] == "constant"

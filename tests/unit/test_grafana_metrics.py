@@ -18,6 +18,8 @@ GRAFANA = ROOT / "grafana"
 EXPORTER = "auditor.ops.metrics"
 # Labels that would let event content explode the number of series (observability guide).
 UNBOUNDED_LABELS = {"event_id", "subject", "subject_key", "tenant", "message", "service"}
+# Prefixes of prometheus-client's standard process, platform and GC collectors.
+STANDARD_PREFIXES = ("process_", "python_")
 
 
 def _metrics_module() -> ModuleType:
@@ -35,7 +37,7 @@ def test_the_list_follows_the_naming_conventions() -> None:
     listed = _listed()
     assert listed, "grafana/metric_names.txt lists the exported metrics"
     for name, metric in listed.items():
-        assert name.startswith("auditor_"), name
+        assert name.startswith(("auditor_", *STANDARD_PREFIXES)), name
         assert (metric.type == "counter") == name.endswith("_total"), name
         if metric.type == "histogram":
             assert name.endswith("_seconds"), f"{name}: histograms here are durations in seconds"
@@ -91,11 +93,10 @@ def test_the_list_matches_the_worker_exporter() -> None:
     )
     registry = CollectorRegistry()
     factory(registry=registry)
-    exported = {
-        name: kind
-        for name, kind in _exported_types(registry).items()
-        if name.startswith("auditor_")
-    }
+    exported = _exported_types(registry)
+    assert any(name.startswith(STANDARD_PREFIXES) for name in exported), (
+        "the worker's registry has the process and runtime collectors"
+    )
     listed = {name: metric.type for name, metric in _listed().items()}
     assert sorted(set(listed) - set(exported)) == [], "listed but not exported"
     assert sorted(set(exported) - set(listed)) == [], "exported but not in metric_names.txt"

@@ -19,6 +19,7 @@ from auditor.legal.countries import iso_countries
 from auditor.legal.tables import REGIMES
 from auditor.ops.incidents import Incidents
 from auditor.ops.labels import OTHER, LabelBounds
+from auditor.ops.links import Links
 from auditor.ops.metrics import WorkerMetrics
 from auditor.ops.tables import reviewed_at
 from auditor.policy import load_policy
@@ -34,7 +35,8 @@ SOURCE = Source("lineage.events", 0, 0)
 # The names every worker exports (docs/metrics.md); dashboards and alert rules use them.
 EXPORTED = {
     "auditor_events_total": ("counter", ("verdict",)),
-    "auditor_findings_total": ("counter", ("rule", "kind", "severity", "effect")),
+    "auditor_findings_total": (
+        "counter", ("policy", "rule", "kind", "severity", "effect", "team")),
     "auditor_transfers_total": ("counter", ("regime", "mechanism", "destination_country")),
     "auditor_invalid_events_total": ("counter", ("reason",)),
     "auditor_processing_latency_seconds": ("histogram", ()),
@@ -44,8 +46,18 @@ EXPORTED = {
     "auditor_policy_info": ("gauge", ("policy", "version", "legal_tables")),
     "auditor_policy_loaded_timestamp_seconds": ("gauge", ()),
     "auditor_legal_tables_info": ("gauge", ("version",)),
-    "auditor_legal_tables_age_seconds": ("gauge", ()),
+    "auditor_legal_tables_reviewed_timestamp_seconds": ("gauge", ()),
     "auditor_alerts_pushed_total": ("counter", ("result",)),
+    "auditor_build_info": ("gauge", ("version", "librdkafka")),
+}
+# prometheus-client's process, platform and GC collectors, on the same registry.
+RUNTIME = {
+    "process_virtual_memory_bytes": "gauge", "process_resident_memory_bytes": "gauge",
+    "process_start_time_seconds": "gauge", "process_cpu_seconds_total": "counter",
+    "process_open_fds": "gauge", "process_max_fds": "gauge", "python_info": "gauge",
+    "python_gc_objects_collected_total": "counter",
+    "python_gc_objects_uncollectable_total": "counter",
+    "python_gc_collections_total": "counter",
 }
 HISTOGRAM_LABELS = {"le"}
 
@@ -96,13 +108,29 @@ def test_the_exporter_registers_exactly_the_documented_metrics(engine: Engine) -
     exposed = {
         (name + "_total" if f.type == "counter" else name): f.type for name, f in families.items()
     }
-    assert exposed == {name: kind for name, (kind, _) in EXPORTED.items()}
+    assert exposed == {name: kind for name, (kind, _) in EXPORTED.items()} | RUNTIME
     for name, (_, labels) in EXPORTED.items():
         family = families[name.removesuffix("_total")]
         for sample in family.samples:
             assert set(sample.labels) - HISTOGRAM_LABELS <= set(labels), (name, sample)
     # No process-wide state: a second worker's metrics live in a registry of their own.
     WorkerMetrics(CollectorRegistry(), engine)
+    # Without the runtime collectors, only the auditor's own metrics.
+    bare = CollectorRegistry()
+    WorkerMetrics(bare, engine, runtime=False)
+    names = {f.name for f in text_string_to_metric_families(generate_latest(bare).decode())}
+    assert all(name.startswith("auditor_") for name in names)
+
+
+def test_build_info_names_the_package_and_librdkafka(engine: Engine) -> None:
+    from importlib.metadata import version
+
+    import confluent_kafka
+
+    registry = CollectorRegistry()
+    WorkerMetrics(registry, engine)
+    assert value(registry, "auditor_build_info", version=version("auditor"),
+                 librdkafka=confluent_kafka.libversion()[0]) == 1
 
 
 def test_a_batch_is_published_only_once_its_outputs_are_delivered(engine: Engine) -> None:
@@ -122,10 +150,13 @@ def test_a_batch_is_published_only_once_its_outputs_are_delivered(engine: Engine
     assert value(registry, "auditor_events_total", verdict="allow") == 2
     assert value(registry, "auditor_events_total", verdict="violation") == 1
     assert value(registry, "auditor_events_total", verdict="invalid") == 2
-    assert value(registry, "auditor_findings_total", rule="gdpr.chapter-v", kind="transfer",
-                 severity="high", effect="deny") == 1
-    assert value(registry, "auditor_findings_total", rule="auditor.schema", kind="schema",
-                 severity="medium", effect="deny") == 2
+    assert value(registry, "auditor_findings_total", policy="gdpr-transfers",
+                 rule="gdpr.chapter-v", kind="transfer", severity="high", effect="deny",
+                 team="privacy") == 1
+    # Invalid input is the platform team's (data quality), not a privacy violation.
+    assert value(registry, "auditor_findings_total", policy="gdpr-transfers",
+                 rule="auditor.schema", kind="schema", severity="medium", effect="deny",
+                 team="platform") == 2
     assert value(registry, "auditor_transfers_total", regime="eu_gdpr", mechanism="dpf",
                  destination_country="US") == 2
     assert value(registry, "auditor_transfers_total", regime="eu_gdpr", mechanism="none",
@@ -181,7 +212,30 @@ def test_policy_and_legal_tables_info(engine: Engine) -> None:
                  version=engine.version, legal_tables=engine.tables.version) == 1
     assert value(registry, "auditor_policy_loaded_timestamp_seconds") == 42.0
     assert value(registry, "auditor_legal_tables_info", version=engine.tables.version) == 1
-    assert value(registry, "auditor_legal_tables_age_seconds") == 3600
+    # A timestamp, not an age: Prometheus computes `time() - it` (and it never changes).
+    assert value(registry, "auditor_legal_tables_reviewed_timestamp_seconds") == reviewed
+
+
+def test_a_transfer_under_no_regime_is_counted_as_none_as_decisions_say(engine: Engine) -> None:
+    import json
+
+    registry = CollectorRegistry()
+    metrics = WorkerMetrics(registry, engine, runtime=False)
+    pipeline = Pipeline(engine)
+    # From the US to Japan: neither the EU GDPR nor the UK GDPR governs the transfer.
+    raw = event(1, origin={"location": "aws:us-east-1"},
+                destination={"location": "aws:ap-northeast-1"})
+    (decision, _, _), = pipeline.process(raw, None, [], SOURCE)
+    assert decision.transfer is not None
+    assert decision.transfer.regime == "none"
+    run_batch(metrics, pipeline, [raw])
+    metrics.delivered(1, 0.0, 0.0)
+    assert value(registry, "auditor_transfers_total", regime="none",
+                 mechanism=decision.transfer.mechanism, destination_country="JP") == 1
+    # The regimes metrics may show are exactly the decision schema's.
+    schema = json.loads((ROOT / "schemas" / "decision-v1.schema.json").read_text())
+    assert set(schema["$defs"]["transfer"]["properties"]["regime"]["enum"]) == set(
+        LabelBounds.of().regimes)
 
 
 def test_consumer_lag_follows_the_assignment(engine: Engine) -> None:
@@ -275,7 +329,7 @@ def test_10000_hostile_values_per_field_leave_the_series_bounded() -> None:
     metrics = WorkerMetrics(registry, engine)
     bounds = LabelBounds.from_engine(engine)
     incidents = Incidents(bounds, policy=engine.policy.id, interval_s=30, ttl_s=300,
-                          generator_url="http://w1/metrics")
+                          links=Links("https://docs.example.org/"))
     metrics.on_violations = lambda groups: incidents.add(groups, 0.0)
     pipeline = Pipeline(engine)
     sent = 0
@@ -292,13 +346,16 @@ def test_10000_hostile_values_per_field_leave_the_series_bounded() -> None:
     # Label -> the values it may take (besides `other`); free: info labels from config.
     allowed: dict[str, set[str]] = {
         "verdict": set(VERDICTS), "rule": set(bounds.rules), "kind": set(KINDS),
-        "severity": set(SEVERITIES), "effect": set(EFFECTS), "regime": set(REGIMES),
+        "severity": set(SEVERITIES), "effect": set(EFFECTS),
+        "regime": {*REGIMES, "none"},
         "mechanism": set(MECHANISMS), "destination_country": set(iso_countries()),
         "reason": set(REASONS), "result": {"sent", "failed", "dropped"},
         "data_class": set(engine.policy.data_classes),
-        "team": {"privacy", "platform", "security"},
+        "team": {r.team for r in engine.rules if r.team} | {"privacy", "platform"},
     }
-    free = {"le", "policy", "version", "legal_tables"}
+    # Configuration and build: one value each per worker (runtime collectors' included).
+    free = {"le", "policy", "version", "legal_tables", "librdkafka", "generation",
+            "implementation", "major", "minor", "patchlevel"}
     series = samples(registry)
     for _, sample_labels in series:
         for label, v in sample_labels:
