@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from auditor.cli.common import policy_root_option
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
@@ -22,7 +23,8 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...]) -> None:
+@policy_root_option
+def validate(files: tuple[str, ...], policy_roots: tuple[Path, ...]) -> None:
     """Load each policy file and report every error (file, line, rule, what to change).
 
     Exit status: 0 all valid, 1 at least one invalid.
@@ -30,7 +32,7 @@ def validate(files: tuple[str, ...]) -> None:
     failed = 0
     for name in files:
         try:
-            engine = Engine(load_policy(name))
+            engine = Engine(load_policy(name, roots=policy_roots))
         except (PolicyError, LegalTablesError) as exc:
             failed += 1
             click.echo(f"FAIL {name}\n{exc}", err=True)
@@ -46,7 +48,8 @@ def validate(files: tuple[str, ...]) -> None:
 @policy.command()
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
-def test(path: str, verbose: bool) -> None:
+@policy_root_option
+def test(path: str, verbose: bool, policy_roots: tuple[Path, ...]) -> None:
     """Run the suites at PATH (a *.tests.yaml file, or a folder searched recursively).
 
     Exit status: 0 all cases pass, 1 a case fails, 2 a suite or its policy cannot be loaded.
@@ -62,7 +65,7 @@ def test(path: str, verbose: bool) -> None:
     per_suite: list[tuple[str, int, int]] = []
     for suite in suites:
         try:
-            results = run_suite(suite)
+            results = run_suite(suite, roots=policy_roots)
         except SuiteError as exc:
             broken += 1
             click.echo(f"ERROR {suite}: {exc}", err=True)

@@ -13,6 +13,7 @@ import click
 from pydantic import ValidationError
 
 from auditor.broker import BrokerError, ensure_topics, wait_for_broker
+from auditor.cli.common import policy_root_option
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
@@ -77,7 +78,7 @@ def load_engine_or_alert(settings: Settings) -> Engine:
     fails to load is seen as itself rather than as a worker that is down.
     """
     try:
-        return Engine(load_policy(str(settings.policy)))
+        return Engine(load_policy(str(settings.policy), roots=settings.policy_roots))
     except PolicyError as exc:
         errors = str(exc)
     except LegalTablesError as exc:
@@ -150,6 +151,7 @@ def run_worker(settings: Settings) -> None:
 @click.command()
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
               help="Policy pack [env AUDITOR_POLICY].")
+@policy_root_option
 @click.option("--bootstrap-servers", help="Kafka bootstrap [env AUDITOR_BOOTSTRAP_SERVERS].")
 @click.option("--topic", "topics", multiple=True, help="Input topic(s) [AUDITOR_INPUT_TOPICS].")
 @click.option("--group-id", help="Consumer group [AUDITOR_GROUP_ID].")
@@ -160,9 +162,9 @@ def run_worker(settings: Settings) -> None:
               help="Port of /metrics, 0 = a free one [AUDITOR_METRICS_PORT, 9464].")
 @click.option("--alertmanager-url",
               help="Push violation alerts to this Alertmanager [AUDITOR_ALERTMANAGER_URL].")
-def worker(policy: Path | None, bootstrap_servers: str | None, topics: tuple[str, ...],
-           group_id: str | None, worker_id: str | None, partitions: int | None,
-           log_level: str | None, metrics_port: int | None,
+def worker(policy: Path | None, policy_roots: tuple[Path, ...], bootstrap_servers: str | None,
+           topics: tuple[str, ...], group_id: str | None, worker_id: str | None,
+           partitions: int | None, log_level: str | None, metrics_port: int | None,
            alertmanager_url: str | None) -> None:
     """Decide every lineage event on Kafka: decisions, findings and dead letters.
 
@@ -170,7 +172,8 @@ def worker(policy: Path | None, bootstrap_servers: str | None, topics: tuple[str
     docs/worker.md), including Kafka TLS/SASL options for real clusters. Metrics and
     alerts: docs/metrics.md, docs/alerts.md.
     """
-    settings = settings_or_exit(policy=policy, bootstrap_servers=bootstrap_servers,
+    settings = settings_or_exit(policy=policy, policy_roots=policy_roots or None,
+                                bootstrap_servers=bootstrap_servers,
                                 input_topics=topics or None, group_id=group_id,
                                 worker_id=worker_id, partitions=partitions, log_level=log_level,
                                 metrics_port=metrics_port, alertmanager_url=alertmanager_url)

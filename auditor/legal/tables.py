@@ -16,6 +16,9 @@ import orjson
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from auditor.files import read_regular_file
+from auditor.policy.limits import LIMITS
+
 REGIMES = ("eu_gdpr", "uk_gdpr")
 _SCOPES = {"whole", "dpf_list", "dpf_list_uk_extension", "privacy_shield_list"}
 
@@ -166,7 +169,11 @@ def build_tables(doc: Mapping[str, Any], raw: bytes) -> LegalTables:
 
 def load_tables_file(path: Path) -> LegalTables:
     """Load legal tables from ``path``; raises LegalTablesError naming what is wrong."""
-    raw = path.read_bytes()
+    try:
+        # Held to a policy file's bound: the tables are read like one (and are 10 KB).
+        raw = read_regular_file(path, LIMITS.max_bytes)
+    except OSError as exc:
+        raise LegalTablesError(f"{path}: not read: {exc.strerror or exc}") from None
     try:
         doc = YAML(typ="safe").load(raw)
     except YAMLError as exc:

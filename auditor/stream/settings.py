@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUDITOR_", frozen=True, extra="forbid")
 
     policy: Path = Field(default=Path("policies/natterbox.yaml"), description="policy pack")
+    # Folders the pack's includes may come from besides its own (docs/policy-format.md).
+    policy_roots: tuple[Path, ...] = ()
     bootstrap_servers: str = "127.0.0.1:9092"
     group_id: str = "auditor"
     input_topics: tuple[str, ...] = ("lineage.events",)
@@ -76,6 +78,14 @@ class Settings(BaseSettings):
     worker_id: str = "worker-1"
     data_dir: Path = Path(tempfile.gettempdir()) / "auditor-worker"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
+
+    @field_validator("policy_roots")
+    @classmethod
+    def _policy_roots(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        for root in value:
+            if not root.is_dir():
+                raise ValueError(f"{root} is not a folder")
+        return value
 
     @field_validator("alertmanager_url")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from auditor.engine.memory import DictStore
 from auditor.events.validate import parse_time
 from auditor.inputs import NotJson, decode
 from auditor.policy import PolicyError, load_policy
+from auditor.policy.loader import within
 from auditor.policy.source import Source, read_source
 
 SUITE_SUFFIX = ".tests.yaml"
@@ -54,7 +55,7 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _load(path: Path) -> tuple[Source, Engine]:
+def _load(path: Path, roots: Iterable[Path]) -> tuple[Source, Engine]:
     src = read_source(path, str(path))
     if not isinstance(src, Source):
         raise SuiteError(str(src))
@@ -64,8 +65,14 @@ def _load(path: Path) -> tuple[Source, Engine]:
     ]
     if errors:
         raise SuiteError("suite is not well-formed:\n  " + "\n  ".join(errors))
+    policy_path = path.parent / src.data["policy"]
+    # The suite names its policy as a policy names an include: it stays in the same folders.
+    if not within(policy_path, [path.parent, *roots]):
+        raise SuiteError(f"{src.where(('policy',))}: policy '{src.data['policy']}' is outside "
+                         "the suite's folder: move it there, or name its folder with "
+                         "--policy-root")
     try:
-        policy = load_policy(path.parent / src.data["policy"])
+        policy = load_policy(policy_path, roots=roots)
     except PolicyError as exc:
         raise SuiteError(str(exc)) from None
     return src, Engine(policy)
@@ -118,9 +125,13 @@ def _describe(d: Decision) -> str:
     return d.verdict + (f" [{', '.join(kinds)}]" if kinds else "")
 
 
-def run_suite(path: Path) -> list[CaseResult]:
-    """Run every case of the suite at ``path``. Raises SuiteError if it cannot be run."""
-    src, engine = _load(path)
+def run_suite(path: Path, roots: Iterable[Path] = ()) -> list[CaseResult]:
+    """Run every case of the suite at ``path``. Raises SuiteError if it cannot be run.
+
+    Its policy must be in the suite's folder or one of ``roots`` (as must the policy's
+    includes).
+    """
+    src, engine = _load(path, roots)
     defaults = src.data.get("defaults", {})
     results = []
     for i, case in enumerate(src.data["cases"]):

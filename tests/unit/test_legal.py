@@ -11,6 +11,7 @@ import pytest
 from auditor.legal import LegalTablesError, load_tables
 from auditor.legal.chapter_v import judge_transfer
 from auditor.legal.tables import day_start, load_tables_file
+from auditor.policy.limits import LIMITS
 from auditor.policy.model import Dpf, Party, Span
 
 
@@ -102,6 +103,15 @@ def test_malformed_tables_are_refused(tmp_path: Path, text: str, message: str) -
     )
     with pytest.raises(LegalTablesError, match=re.escape(message)):
         load_tables_file(path)
+
+
+def test_tables_file_must_be_a_bounded_regular_file(tmp_path: Path) -> None:
+    with pytest.raises(LegalTablesError, match="not read: a device, not a regular file"):
+        load_tables_file(Path("/dev/zero"))
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (LIMITS.max_bytes + 1))
+    with pytest.raises(LegalTablesError, match="not read: .* bytes, more than the"):
+        load_tables_file(big)
 
 
 def test_every_row_is_dated_and_checked() -> None:
