@@ -110,7 +110,7 @@ def test_tables_file_must_be_a_bounded_regular_file(tmp_path: Path) -> None:
         load_tables_file(Path("/dev/zero"))
     big = tmp_path / "big.yaml"
     big.write_bytes(b"#" * (LIMITS.max_bytes + 1))
-    with pytest.raises(LegalTablesError, match="not read: .* bytes, more than the"):
+    with pytest.raises(LegalTablesError, match=r"not read: .* bytes, more than the"):
         load_tables_file(big)
 
 
