@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from auditor import kafka_config
 from auditor.cli.common import load_engine_or_exit, policy_root_option
 from auditor.engine import Engine
 from auditor.events.validate import parse_time
@@ -212,7 +213,7 @@ def _run(
         from auditor.cli.worker_cmd import settings_or_exit
 
         settings = settings_or_exit(bootstrap_servers=bootstrap_servers)
-        config = settings.kafka_client_config()
+        config = kafka_config.connection(settings)
         fetch_wait = settings.fetch_max_wait_ms
     source: ReplaySource = (
         TopicSource(topic, window, config, timeout_s=timeout_s, fetch_wait_ms=fetch_wait)

@@ -12,7 +12,8 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from auditor.broker import BrokerError, ensure_topics, wait_for_broker
+from auditor import kafka_config
+from auditor.broker import BrokerConfigError, BrokerError, ensure_topics, wait_for_broker
 from auditor.cli.common import policy_root_option
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
@@ -33,7 +34,7 @@ def settings_or_exit(**overrides: Any) -> Settings:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"])
             what = f"setting {where}" if where else "settings"
-            click.echo(f"error: {what}: {error['msg']}", err=True)
+            click.echo(f"error: {what}: {error['msg'].removeprefix('Value error, ')}", err=True)
         sys.exit(2)
 
 
@@ -43,7 +44,7 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> None:
     With ``memory``, also the memory's compacted changelog topic, with as many partitions
     as the input topics (its partition N holds input partition N's memory).
     """
-    config = settings.kafka_client_config()
+    config = kafka_config.connection(settings)
     try:
         wait_for_broker(settings.bootstrap_servers, timeout=30, client_config=config)
         if settings.create_topics:
@@ -57,6 +58,9 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> None:
                               {changelog_topic(settings.group_id): count},
                               replication=settings.replication, client_config=config,
                               config={"cleanup.policy": "compact"})
+    except BrokerConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except BrokerError as exc:
         click.echo(f"error: Kafka at {settings.bootstrap_servers}: {exc}", err=True)
         sys.exit(1)
@@ -66,7 +70,9 @@ def input_partitions(settings: Settings, config: dict[str, Any]) -> int:
     """The largest partition count among the input topics (they may exist already)."""
     from confluent_kafka.admin import AdminClient
 
-    metadata = AdminClient(config).list_topics(timeout=30).topics
+    admin = AdminClient(kafka_config.admin(settings.bootstrap_servers, config,
+                                           logger=logging.getLogger("auditor.broker")))
+    metadata = admin.list_topics(timeout=30).topics
     return partitions_of(metadata, settings.input_topics) if metadata else settings.partitions
 
 
