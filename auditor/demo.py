@@ -21,6 +21,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from auditor import kafka_config
 from auditor.broker import EmbeddedBroker, ensure_topics
 from auditor.emit import Emitter
 from auditor.engine.decision import Finding
@@ -172,14 +173,10 @@ def run_demo(
         )
         ensure_topics(broker.bootstrap, dict.fromkeys(TOPICS, 4))
         worker = _start_worker(broker.bootstrap, policy, run_dir)
-        consumer = Consumer(
-            {
-                "bootstrap.servers": broker.bootstrap,
-                "group.id": f"demo-view-{uuid.uuid4().hex[:6]}",
-                "auto.offset.reset": "earliest",
-                "session.timeout.ms": 6000,
-            }
-        )
+        consumer = Consumer(kafka_config.reader(
+            broker.bootstrap, group_id=f"demo-view-{uuid.uuid4().hex[:6]}",
+            **{"auto.offset.reset": "earliest", "session.timeout.ms": 6000},
+        ))
         try:
             console.print(f"worker started (pid {worker.pid}, log {log}); policy {policy}")
             consumer.subscribe(["auditor.decisions"])

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from auditor import kafka_config
 from auditor.events.keys import partition_key as default_key
 from auditor.events.validate import validation_error
 
@@ -39,21 +40,6 @@ DEFAULT_BATCH_LINGER_S = 0.05
 
 _log = logging.getLogger("auditor.emit")
 
-# Producer defaults; ``producer_config`` overrides any of them.
-_DEFAULTS: dict[str, str | int | bool] = {
-    # No duplicates and no reordering on retries: the auditor's per-tenant state (home
-    # region, erasure) depends on seeing a tenant's events in the order they were sent.
-    "enable.idempotence": True,
-    "acks": "all",
-    # A few milliseconds of batching costs little latency and saves most requests.
-    "linger.ms": 5,
-    "compression.type": "lz4",
-    # The Java client's default partitioner: a tenant's events land in the same partition
-    # whichever language the emitting service is written in (librdkafka's own default,
-    # consistent_random, hashes keys differently).
-    "partitioner": "murmur2_random",
-    "client.id": "auditor-emitter",
-}
 _MAX_SHOWN_IDS = 20
 
 
@@ -209,12 +195,8 @@ class Emitter:
         self._on_delivery = on_delivery
         self._queue_full_timeout = queue_full_timeout
         self._close_timeout = close_timeout
-        conf: dict[str, Any] = {"bootstrap.servers": bootstrap_servers, **_DEFAULTS}
-        conf.update(producer_config or {})
-        # librdkafka writes its own log lines to stderr unless given a logger; a library
-        # should leave that to the application's logging set-up.
-        conf.setdefault("logger", _log)
-        conf.setdefault("error_cb", self._on_error)
+        conf = kafka_config.emitter(bootstrap_servers, producer_config, logger=_log,
+                                    error_cb=self._on_error)
         try:
             self._producer = Producer(conf)
         except KafkaException as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 import uuid
@@ -12,9 +13,11 @@ import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from auditor import kafka_config
 from auditor.emit import BATCH_CONTENT_TYPE, Emitter
 from auditor.events.keys import partition_key
 
+_log = logging.getLogger("bench.kafka")
 DEADLINE_PREFIX = b'{"event_id":"deadline:'
 SOURCE_TIMESTAMP = "auditor.source.timestamp"
 # The embedded broker holds a fetch for the full wait (docs/kafka-brokers.md).
@@ -37,16 +40,13 @@ def preload(bootstrap: str, topic: str, lines: list[bytes], batch_events: int = 
 
 def _assigned_consumer(bootstrap: str, topic: str) -> Consumer:
     """A consumer assigned every partition of ``topic`` from the start (no group join)."""
-    meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
+    meta = AdminClient(kafka_config.admin(bootstrap, None, logger=_log)).list_topics(
+        topic, timeout=10)
     partitions = sorted(meta.topics[topic].partitions)
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"bench-reader-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "fetch.wait.max.ms": FETCH_WAIT_MS,
-        }
-    )
+    consumer = Consumer(kafka_config.reader(
+        bootstrap, group_id=f"bench-reader-{uuid.uuid4().hex[:8]}",
+        **{"enable.auto.commit": False, "fetch.wait.max.ms": FETCH_WAIT_MS},
+    ))
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
     return consumer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import orjson
 from confluent_kafka import ConsumerGroupState, KafkaException
 from confluent_kafka.admin import AdminClient
 
+from auditor import kafka_config
 from auditor.broker import ensure_topics
 from bench.context import BROKER_ENV, POLICIES, Run
 from bench.kafka_io import DecisionReader, Drained, PhaseError
@@ -152,7 +154,8 @@ def _drain(run: Run, child: Child, topic: str, events: int, group: str,
     last decision.
     """
     reader = DecisionReader(run.bootstrap, topic)
-    admin = AdminClient({"bootstrap.servers": run.bootstrap})
+    admin = AdminClient(kafka_config.admin(run.bootstrap, None,
+                                           logger=logging.getLogger("bench.kafka")))
     pid = child.proc.pid
     joined_at: float | None = None
     cpu_first = 0.0

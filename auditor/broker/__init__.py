@@ -1,7 +1,9 @@
 """Kafka broker helpers: the embedded Tansu broker for local runs and tests, and topic admin."""
 
 from auditor.broker.admin import (
+    BrokerConfigError,
     BrokerError,
+    BrokerSecurityError,
     BrokerUnavailableError,
     TopicCreationError,
     ensure_topics,
@@ -10,7 +12,9 @@ from auditor.broker.admin import (
 from auditor.broker.embedded import EmbeddedBroker, find_broker_binary
 
 __all__ = [
+    "BrokerConfigError",
     "BrokerError",
+    "BrokerSecurityError",
     "BrokerUnavailableError",
     "EmbeddedBroker",
     "TopicCreationError",

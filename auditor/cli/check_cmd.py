@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 import click
@@ -11,7 +12,12 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from auditor.cli.common import intake_or_exit, load_engine_or_exit, open_lines_or_exit
+from auditor.cli.common import (
+    intake_or_exit,
+    load_engine_or_exit,
+    open_lines_or_exit,
+    policy_root_option,
+)
 from auditor.engine import Decider, Decision, Trace, decide_all
 from auditor.events.validate import parse_time
 from auditor.tally import Tally
@@ -82,6 +88,7 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
     metavar="POLICY.yaml",
     help="The policy pack to check against.",
 )
+@policy_root_option
 @click.argument("events", default="-", metavar="[EVENTS.jsonl | -]")
 @click.option(
     "--format",
@@ -98,7 +105,8 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
     metavar="TIME",
     help="Close open deadlines (erasure, retention) at this RFC 3339 time after the last event.",
 )
-def check(policy_path: str, events: str, fmt: str, no_event: bool, now_text: str | None) -> None:
+def check(policy_path: str, policy_roots: tuple[Path, ...], events: str, fmt: str,
+          no_event: bool, now_text: str | None) -> None:
     """Classify lineage events (JSONL, gzip or stdin) and write one decision per line.
 
     Exit status: 0 no violation and no invalid input; 1 at least one violation or invalid
@@ -111,7 +119,7 @@ def check(policy_path: str, events: str, fmt: str, no_event: bool, now_text: str
             raise click.BadParameter(
                 f"{now_text!r} is not an RFC 3339 date-time with offset", param_hint="--now"
             )
-    engine = load_engine_or_exit(policy_path)
+    engine = load_engine_or_exit(policy_path, policy_roots)
     intake = intake_or_exit()
     lines = open_lines_or_exit(events, intake)
     stream = decide_all(Decider(engine, intake), (line.raw for line in lines), now)
@@ -138,16 +146,18 @@ def check(policy_path: str, events: str, fmt: str, no_event: bool, now_text: str
 
 @click.command()
 @click.option("--policy", "policy_path", required=True, metavar="POLICY.yaml")
+@policy_root_option
 @click.argument("events", default="-", metavar="[EVENTS.jsonl | -]")
 @click.option("--event-id", "event_ids", multiple=True, help="Only explain these events.")
-def explain(policy_path: str, events: str, event_ids: tuple[str, ...]) -> None:
+def explain(policy_path: str, policy_roots: tuple[Path, ...], events: str,
+            event_ids: tuple[str, ...]) -> None:
     """Show, rule by rule, why each event gets its decision.
 
     Every line is decided in order, as `auditor check` does (rules that remember see the
     events before it); the explanation is the trace of that same evaluation.
     """
     intake = intake_or_exit()
-    decider = Decider(load_engine_or_exit(policy_path), intake)
+    decider = Decider(load_engine_or_exit(policy_path, policy_roots), intake)
     wanted = set(event_ids)
     found: set[str] = set()
     for line in open_lines_or_exit(events, intake):

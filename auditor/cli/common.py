@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ def settings_or_exit(**overrides: Any) -> Settings:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"])
             what = f"setting {where}" if where else "settings"
-            click.echo(f"error: {what}: {error['msg']}", err=True)
+            click.echo(f"error: {what}: {error['msg'].removeprefix('Value error, ')}", err=True)
         sys.exit(2)
 
 
@@ -33,11 +33,24 @@ def intake_or_exit() -> Intake:
     """The input layer with the size limit of the settings (AUDITOR_MAX_EVENT_BYTES)."""
     return Intake(settings_or_exit().max_event_bytes)
 
+# The one definition of --policy-root, shared by every command that loads a policy.
+policy_root_option = click.option(
+    "--policy-root",
+    "policy_roots",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder a policy's includes may come from besides the policy's own folder "
+    "(repeatable) [worker: env AUDITOR_POLICY_ROOTS].",
+)
 
-def load_engine_or_exit(policy_path: str) -> Engine:
-    """The engine for ``policy_path``; on failure every error goes to stderr and exit 2."""
+
+def load_engine_or_exit(policy_path: str, roots: Iterable[Path] = ()) -> Engine:
+    """The engine for ``policy_path``; on failure every error goes to stderr and exit 2.
+
+    ``roots``: folders its includes may come from besides its own (``--policy-root``).
+    """
     try:
-        return Engine(load_policy(policy_path))
+        return Engine(load_policy(policy_path, roots=roots))
     except PolicyError as exc:
         click.echo(str(exc), err=True)
     except LegalTablesError as exc:

@@ -11,9 +11,9 @@ from typing import IO, Any
 
 import click
 import orjson
-from confluent_kafka import KafkaError, KafkaException
 
-from auditor.broker.admin import BrokerError, wait_for_broker
+from auditor import kafka_config
+from auditor.broker.admin import BrokerConfigError, BrokerError, wait_for_broker
 from auditor.emit import DEFAULT_TOPIC, DeliveryError, EmitError, Emitter, default_key
 from auditor.events.validate import validation_error
 
@@ -164,7 +164,11 @@ def emit(
     status: 0 all sent, 1 an invalid line or a failed delivery, 2 usage error.
     """
     ctx = click.get_current_context()
-    producer_config = _parse_properties(properties)
+    from auditor.cli.common import settings_or_exit
+
+    # TLS/SASL from the AUDITOR_* settings, as for every command; -X properties win.
+    settings = settings_or_exit(bootstrap_servers=bootstrap_servers)
+    producer_config = {**kafka_config.security(settings), **_parse_properties(properties)}
     name = getattr(source, "name", "-")
     name = "<stdin>" if name in ("-", "<stdin>") else str(name)
     with _client_logging(verbose):
@@ -194,20 +198,18 @@ def _run(
     rate: float | None,
     batch_events: int,
     timeout: float,
-    producer_config: dict[str, str],
+    producer_config: dict[str, Any],
 ) -> int:
     try:
         # Without this wait an unreachable broker shows only as every event timing out
         # after message.timeout.ms (5 minutes by default).
         wait_for_broker(bootstrap, timeout, client_config=producer_config)
+    except BrokerConfigError as exc:  # e.g. an unknown -X property
+        click.echo(f"error: {exc}", err=True)
+        return 2
     except BrokerError as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
-    except KafkaException as exc:  # e.g. an unknown -X property
-        err = exc.args[0] if exc.args else exc
-        reason = err.str() if isinstance(err, KafkaError) else str(err)
-        click.echo(f"error: Kafka client configuration: {reason}", err=True)
-        return 2
 
     try:
         emitter = Emitter(

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from auditor.cli.common import policy_root_option
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
@@ -23,7 +24,8 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...]) -> None:
+@policy_root_option
+def validate(files: tuple[str, ...], policy_roots: tuple[Path, ...]) -> None:
     """Load each policy file and report every error (file, line, rule, what to change).
 
     A suite file (*.tests.yaml) is checked as a suite: its format, and that its policy
@@ -33,7 +35,7 @@ def validate(files: tuple[str, ...]) -> None:
     for name in files:
         if name.endswith(SUITE_SUFFIX):
             try:
-                src, engine = load_suite(Path(name))
+                src, engine = load_suite(Path(name), policy_roots)
             except SuiteError as exc:
                 failed += 1
                 click.echo(f"FAIL {name}\n{exc}", err=True)
@@ -42,7 +44,7 @@ def validate(files: tuple[str, ...]) -> None:
                        f"{len(src.data['cases'])} cases (run it: auditor policy test {name})")
             continue
         try:
-            engine = Engine(load_policy(name))
+            engine = Engine(load_policy(name, roots=policy_roots))
         except (PolicyError, LegalTablesError) as exc:
             failed += 1
             click.echo(f"FAIL {name}\n{exc}", err=True)
@@ -58,7 +60,8 @@ def validate(files: tuple[str, ...]) -> None:
 @policy.command()
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
-def test(path: str, verbose: bool) -> None:
+@policy_root_option
+def test(path: str, verbose: bool, policy_roots: tuple[Path, ...]) -> None:
     """Run the suites at PATH (a *.tests.yaml file, or a folder searched recursively).
 
     Exit status: 0 all cases pass, 1 a case fails, 2 a suite or its policy cannot be loaded.
@@ -74,7 +77,7 @@ def test(path: str, verbose: bool) -> None:
     per_suite: list[tuple[str, int, int]] = []
     for suite in suites:
         try:
-            results = run_suite(suite)
+            results = run_suite(suite, roots=policy_roots)
         except SuiteError as exc:
             broken += 1
             click.echo(f"ERROR {suite}: {exc}", err=True)

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from auditor.cli.common import intake_or_exit, load_engine_or_exit
+from auditor import kafka_config
+from auditor.cli.common import intake_or_exit, load_engine_or_exit, policy_root_option
 from auditor.engine import Engine
 from auditor.events.validate import parse_time
 from auditor.replay import Record, SourceError, Window, WindowError, make_window
@@ -90,6 +91,7 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
 @click.command("replay")
 @click.option("--policy", "policy_path", required=True, metavar="PACK.yaml",
               help="The policy to decide with: the current pack or a draft (what if).")
+@policy_root_option
 @click.argument("files", nargs=-1, metavar="[EVENTS.jsonl ...]")
 @click.option("--topic", metavar="TOPIC", help="Replay this topic (instead of files).")
 @click.option("--from", "start", metavar="TIME",
@@ -127,6 +129,7 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def replay(
     policy_path: str,
+    policy_roots: tuple[Path, ...],
     files: tuple[str, ...],
     topic: str | None,
     start: str | None,
@@ -166,8 +169,8 @@ def replay(
         raise click.UsageError(str(exc)) from exc
     now = _time_option(now_text, "--now")
     _time_option(generated_at, "--generated-at")
-    engine = load_engine_or_exit(policy_path)
-    baseline = load_engine_or_exit(baseline_policy) if baseline_policy else None
+    engine = load_engine_or_exit(policy_path, policy_roots)
+    baseline = load_engine_or_exit(baseline_policy, policy_roots) if baseline_policy else None
     try:
         report = _run(engine, baseline, policy_path, topic, files, window, bootstrap_servers,
                       live_topic, baseline_policy, now, now_text, generated_at, max_examples,
@@ -210,7 +213,7 @@ def _run(
         from auditor.cli.common import settings_or_exit
 
         settings = settings_or_exit(bootstrap_servers=bootstrap_servers)
-        config = settings.kafka_client_config()
+        config = kafka_config.connection(settings)
         fetch_wait = settings.fetch_max_wait_ms
     intake = intake_or_exit()
     source: ReplaySource = (

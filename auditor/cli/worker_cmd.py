@@ -11,8 +11,9 @@ from typing import Any
 
 import click
 
-from auditor.broker import BrokerError, ensure_topics, wait_for_broker
-from auditor.cli.common import settings_or_exit
+from auditor import kafka_config
+from auditor.broker import BrokerConfigError, BrokerError, ensure_topics, wait_for_broker
+from auditor.cli.common import policy_root_option, settings_or_exit
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
@@ -30,7 +31,7 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> None:
     With ``memory``, also the memory's compacted changelog topic, with as many partitions
     as the input topics (its partition N holds input partition N's memory).
     """
-    config = settings.kafka_client_config()
+    config = kafka_config.connection(settings)
     try:
         wait_for_broker(settings.bootstrap_servers, timeout=30, client_config=config)
         if settings.create_topics:
@@ -44,6 +45,9 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> None:
                               {changelog_topic(settings.group_id): count},
                               replication=settings.replication, client_config=config,
                               config={"cleanup.policy": "compact"})
+    except BrokerConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except BrokerError as exc:
         click.echo(f"error: Kafka at {settings.bootstrap_servers}: {exc}", err=True)
         sys.exit(1)
@@ -53,7 +57,9 @@ def input_partitions(settings: Settings, config: dict[str, Any]) -> int:
     """The largest partition count among the input topics (they may exist already)."""
     from confluent_kafka.admin import AdminClient
 
-    metadata = AdminClient(config).list_topics(timeout=30).topics
+    admin = AdminClient(kafka_config.admin(settings.bootstrap_servers, config,
+                                           logger=logging.getLogger("auditor.broker")))
+    metadata = admin.list_topics(timeout=30).topics
     return partitions_of(metadata, settings.input_topics) if metadata else settings.partitions
 
 
@@ -65,7 +71,7 @@ def load_engine_or_alert(settings: Settings) -> Engine:
     fails to load is seen as itself rather than as a worker that is down.
     """
     try:
-        return Engine(load_policy(str(settings.policy)))
+        return Engine(load_policy(str(settings.policy), roots=settings.policy_roots))
     except PolicyError as exc:
         errors = str(exc)
     except LegalTablesError as exc:
@@ -141,6 +147,7 @@ def run_worker(settings: Settings) -> None:
 @click.command()
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
               help="Policy pack [env AUDITOR_POLICY].")
+@policy_root_option
 @click.option("--bootstrap-servers", help="Kafka bootstrap [env AUDITOR_BOOTSTRAP_SERVERS].")
 @click.option("--topic", "topics", multiple=True, help="Input topic(s) [AUDITOR_INPUT_TOPICS].")
 @click.option("--group-id", help="Consumer group [AUDITOR_GROUP_ID].")
@@ -151,9 +158,9 @@ def run_worker(settings: Settings) -> None:
               help="Port of /metrics, 0 = a free one [AUDITOR_METRICS_PORT, 9464].")
 @click.option("--alertmanager-url",
               help="Push violation alerts to this Alertmanager [AUDITOR_ALERTMANAGER_URL].")
-def worker(policy: Path | None, bootstrap_servers: str | None, topics: tuple[str, ...],
-           group_id: str | None, worker_id: str | None, partitions: int | None,
-           log_level: str | None, metrics_port: int | None,
+def worker(policy: Path | None, policy_roots: tuple[Path, ...], bootstrap_servers: str | None,
+           topics: tuple[str, ...], group_id: str | None, worker_id: str | None,
+           partitions: int | None, log_level: str | None, metrics_port: int | None,
            alertmanager_url: str | None) -> None:
     """Decide every lineage event on Kafka: decisions, findings and dead letters.
 
@@ -161,7 +168,8 @@ def worker(policy: Path | None, bootstrap_servers: str | None, topics: tuple[str
     docs/worker.md), including Kafka TLS/SASL options for real clusters. Metrics and
     alerts: docs/metrics.md, docs/alerts.md.
     """
-    settings = settings_or_exit(policy=policy, bootstrap_servers=bootstrap_servers,
+    settings = settings_or_exit(policy=policy, policy_roots=policy_roots or None,
+                                bootstrap_servers=bootstrap_servers,
                                 input_topics=topics or None, group_id=group_id,
                                 worker_id=worker_id, partitions=partitions, log_level=log_level,
                                 metrics_port=metrics_port, alertmanager_url=alertmanager_url)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 # message text may be reworded, these never are. Values: what each means.
 CODES: dict[str, str] = {
     "not_json": "the bytes are not a JSON document",
+    "duplicate_key": "an object names the same key twice (two values: the auditor picks none)",
     "not_utf8": "the bytes are not UTF-8 text",
     "too_deep": "JSON nested deeper than the decoder allows",
     "too_large": "the event is over the size limit (AUDITOR_MAX_EVENT_BYTES)",

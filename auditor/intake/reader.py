@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import orjson
-
 from auditor.events.flow import Event
 from auditor.events.invalid import Invalid
 from auditor.events.validate import parse_event, readable_event_id
+from auditor.intake import strict_json
 from auditor.intake.openlineage import is_run_event, unwrap_run_event
 
 # The one default size limit of an event (Settings.max_event_bytes overrides it).
@@ -20,14 +19,6 @@ class Oversized:
     """A line longer than the limit, of which only ``size`` bytes were read."""
 
     size: int
-
-
-def _json_code(message: str) -> str:
-    if "UTF-8" in message or "utf-8" in message:
-        return "not_utf8"
-    if "depth limit" in message:
-        return "too_deep"
-    return "not_json"
 
 
 class Intake:
@@ -56,11 +47,9 @@ class Intake:
         assert type(raw) is bytes
         if len(raw) > self.max_event_bytes:
             return self.too_large(len(raw))
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            text = str(exc)
-            return Invalid.of(_json_code(text), "event", f"not valid JSON: {text}")
+        value = strict_json.decode(raw)
+        if type(value) is Invalid:
+            return value
         return self.read_value(value)
 
     def read_value(self, value: object) -> Event | Invalid:

@@ -16,9 +16,11 @@ import orjson
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from auditor.files import read_regular_file
 from auditor.legal.countries import iso_countries
 
 FORMAT = "auditor-legal/v2"
+
 REGIMES = ("eu_gdpr", "uk_gdpr")
 # Scopes of entity-based decisions: the recipient's own safeguards say whether it is listed.
 ENTITY_SCOPES = frozenset(
@@ -282,7 +284,14 @@ def build_tables(doc: Mapping[str, Any], raw: bytes) -> LegalTables:
 
 def load_tables_file(path: Path) -> LegalTables:
     """Load legal tables from ``path``; raises LegalTablesError naming what is wrong."""
-    raw = path.read_bytes()
+    try:
+        # Held to a policy file's bound: the tables are read like one (and are 10 KB).
+        # Imported here: the policy package imports these tables (its model's clauses).
+        from auditor.policy.limits import LIMITS
+
+        raw = read_regular_file(path, LIMITS.max_bytes)
+    except OSError as exc:
+        raise LegalTablesError(f"{path}: not read: {exc.strerror or exc}") from None
     try:
         doc = YAML(typ="safe").load(raw)
     except YAMLError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from jsonschema.exceptions import ValidationError
 from auditor import schemas
 from auditor.policy.build import build_policy
 from auditor.policy.errors import PolicyError, PolicyIssue, Where
+from auditor.policy.limits import LIMITS, Budget, PolicyLimits
 from auditor.policy.model import Policy
 from auditor.policy.source import PathKey, Source, read_source
 from auditor.policy.values import suggest
@@ -24,6 +26,35 @@ MAP_SECTIONS = (
     "purposes",
     "tenant_settings",
 )
+
+
+API_VERSION = "auditor/v1"
+MAX_MESSAGE = 300  # characters of one schema error
+_POLICY_KEYS = frozenset(schemas.schema(schemas.POLICY)["properties"])
+NOT_A_POLICY = (
+    "not a policy file: it does not declare 'apiVersion: auditor/v1' and has keys a policy "
+    "does not (its content is not shown); add the apiVersion line if it is a policy"
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one pack may read: the folders its includes must stay in, and its budget."""
+
+    roots: tuple[Path, ...]
+    budget: Budget
+
+    def allows(self, path: Path) -> bool:
+        return within(path, self.roots)
+
+    def describe(self) -> str:
+        return "the policy folders (" + ", ".join(str(r) for r in self.roots) + ")"
+
+
+def within(path: Path, roots: Iterable[Path]) -> bool:
+    """Whether ``path``, symbolic links resolved, is inside one of ``roots``."""
+    real = path.resolve()
+    return any(real.is_relative_to(root.resolve()) for root in roots)
 
 
 @dataclass
@@ -53,7 +84,7 @@ def _schema_issues(src: Source) -> tuple[list[PolicyIssue], set[PathKey]]:
             extra = sorted(set(error.instance) - set(known))
             if extra:
                 where = src.where((*path, extra[0]))
-        issues.append(PolicyIssue(where, _schema_message(error), rule, _path_text(path)))
+        issues.append(PolicyIssue(where, _clip(_schema_message(error)), rule, _path_text(path)))
         # Remember the broken element (a rule, an exception, an entry) to skip it later.
         bad.add(path[:2])
     return issues, bad
@@ -74,6 +105,11 @@ def _path_text(path: PathKey) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _clip(message: str) -> str:
+    # The schema's messages quote the value at fault, which may be a whole list or mapping.
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
 def _schema_message(error: ValidationError) -> str:
@@ -107,12 +143,13 @@ def _collect(
     stack: list[Path],
     issues: list[PolicyIssue],
     at: Where | None,
+    reading: Reading,
 ) -> Merged | None:
     real = path.resolve()
     if real in stack:
         issues.append(PolicyIssue(at or Where(shown), f"include cycle: {shown} includes itself"))
         return merged
-    src = read_source(path, shown)
+    src = read_source(path, shown, reading.budget)
     if isinstance(src, PolicyIssue):
         if at is not None:
             src = PolicyIssue(at, f"include '{shown}': {src.message}")
@@ -120,6 +157,10 @@ def _collect(
         return merged
     if not isinstance(src.data, dict):
         issues.append(PolicyIssue(Where(shown, 1), "a policy file must be a YAML mapping"))
+        return merged
+    if not _is_policy(src.data):
+        # Its keys and values may be anything (a password file): none of it is repeated.
+        issues.append(PolicyIssue(Where(shown, 1), NOT_A_POLICY))
         return merged
     schema_issues, bad = _schema_issues(src)
     issues.extend(schema_issues)
@@ -131,9 +172,21 @@ def _collect(
             continue
         child = path.parent / inc
         child_shown = str(Path(shown).parent / inc)
-        _collect(child, child_shown, merged, [*stack, real], issues, src.where(("include", i)))
+        where = src.where(("include", i))
+        if not reading.allows(child):
+            issues.append(PolicyIssue(where, f"include '{inc}' is outside {reading.describe()}: "
+                                      "move it there, or name its folder with --policy-root"))
+            continue
+        _collect(child, child_shown, merged, [*stack, real], issues, where, reading)
     _merge(merged, src, bad)
     return merged
+
+
+def _is_policy(data: dict[str, Any]) -> bool:
+    """A file of ours: it says so, or every top-level key is a policy key."""
+    if data.get("apiVersion") == API_VERSION:
+        return True
+    return "apiVersion" not in data and set(data) <= set(_POLICY_KEYS)
 
 
 def _merge(merged: Merged, src: Source, bad: set[PathKey]) -> None:
@@ -170,15 +223,24 @@ def _merge(merged: Merged, src: Source, bad: set[PathKey]) -> None:
                 out.append((item, src.where((section, i)), src, (section, i), (section, i) in bad))
 
 
-def load_policy(path: str | Path) -> Policy:
+def load_policy(
+    path: str | Path, *, roots: Iterable[Path] = (), limits: PolicyLimits = LIMITS
+) -> Policy:
     """Load and check the policy at ``path`` with its includes.
+
+    Includes must resolve (symbolic links followed) inside the folder of ``path`` or one
+    of ``roots``. The pack as a whole is held to ``limits``.
 
     Raises PolicyError listing every problem found (file, line, rule, what to change);
     a policy is either wholly loaded or not at all.
     """
     path = Path(path)
     issues: list[PolicyIssue] = []
-    merged = _collect(path, str(path), None, [], issues, None)
+    reading = Reading(
+        roots=tuple(dict.fromkeys([path.resolve().parent, *(r.resolve() for r in roots)])),
+        budget=Budget(limits),
+    )
+    merged = _collect(path, str(path), None, [], issues, None, reading)
     if merged is None:
         raise PolicyError(issues)
     policy = build_policy(merged, issues)

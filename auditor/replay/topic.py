@@ -18,6 +18,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from auditor import kafka_config
 from auditor.replay.records import Record, SourceError
 from auditor.replay.window import Window
 from auditor.stream.pipeline import normalise_headers
@@ -96,18 +97,8 @@ class TopicSource:
         self.filter_time = filter_time
         self.timeout_s = timeout_s
         self.bootstrap = str(client_config.get("bootstrap.servers", ""))
-        config: dict[str, Any] = {
-            **client_config,
-            "group.id": group_id,
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",
-            "logger": _log,
-        }
-        if fetch_wait_ms is not None:
-            config["fetch.wait.max.ms"] = fetch_wait_ms
-        self._config = config
+        self._config = kafka_config.replay_consumer(client_config, group_id=group_id,
+                                                    fetch_wait_ms=fetch_wait_ms, logger=_log)
         self._consumer: Consumer | None = None
         self.partitions: list[PartitionPlan] = []
         self.outside_window = 0

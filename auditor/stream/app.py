@@ -20,6 +20,7 @@ import faust
 import mode
 from faust.app.base import BootStrategy
 
+from auditor import kafka_config
 from auditor.engine import Engine
 from auditor.stream.batches import BatchAbandoned, Batcher, Delivered, Observer
 from auditor.stream.changelog import RestoreFailed, read_partition
@@ -119,7 +120,7 @@ class DecideService(mode.Service):
         if memory is None:
             return
         topic = changelog_topic(self.settings.group_id)
-        config = self.settings.kafka_client_config()
+        config = kafka_config.connection(self.settings)
         for partition in partitions:
             started = time.monotonic()
             keys = memory.restore(partition, read_partition(
@@ -216,7 +217,7 @@ def create_app(
     }
     if memory is not None:
         topics["changelog"] = changelog_topic(settings.group_id)
-    out = sink or KafkaSink(settings.kafka_client_config(), topics,
+    out = sink or KafkaSink(kafka_config.connection(settings), topics,
                             timeout_s=settings.delivery_timeout_s,
                             changelog_batch_bytes=settings.changelog_batch_bytes)
     pipeline = Pipeline(engine, memory=memory, worker_id=settings.worker_id,

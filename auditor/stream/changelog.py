@@ -8,6 +8,8 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
+from auditor import kafka_config
+
 
 class RestoreFailed(RuntimeError):
     """A changelog partition could not be read to its end."""
@@ -28,16 +30,8 @@ def read_partition(
     everything it needs is below that mark. A consumer of its own (no group, nothing
     committed) reads it.
     """
-    config: dict[str, Any] = {
-        **client_config,
-        "group.id": "auditor-memory-restore",
-        "enable.auto.commit": False,
-        "enable.partition.eof": True,
-        "client.id": "auditor-memory-restore",
-    }
-    if fetch_max_wait_ms is not None:
-        config["fetch.wait.max.ms"] = fetch_max_wait_ms
-    consumer = Consumer(config)
+    consumer = Consumer(kafka_config.restore_consumer(client_config,
+                                                      fetch_max_wait_ms=fetch_max_wait_ms))
     try:
         try:
             low, high = consumer.get_watermark_offsets(

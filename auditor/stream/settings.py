@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -23,9 +23,14 @@ class Settings(BaseSettings):
     Every field can be set as ``AUDITOR_<FIELD>`` (e.g. ``AUDITOR_BOOTSTRAP_SERVERS``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="AUDITOR_", frozen=True, extra="forbid")
+    # hide_input_in_errors: a validation error would otherwise print the values given,
+    # secrets included.
+    model_config = SettingsConfigDict(env_prefix="AUDITOR_", frozen=True, extra="forbid",
+                                      hide_input_in_errors=True)
 
     policy: Path = Field(default=Path("policies/natterbox.yaml"), description="policy pack")
+    # Folders the pack's includes may come from besides its own (docs/policy-format.md).
+    policy_roots: tuple[Path, ...] = ()
     bootstrap_servers: str = "127.0.0.1:9092"
     group_id: str = "auditor"
     input_topics: tuple[str, ...] = ("lineage.events",)
@@ -36,14 +41,22 @@ class Settings(BaseSettings):
     replication: int = Field(default=1, ge=1)
     create_topics: bool = True
 
-    # Kafka security, passed through to every client (Faust/aiokafka and confluent-kafka).
+    # Kafka security, given to every Kafka client (auditor.kafka_config builds their
+    # configuration); checked here, when the settings are built, so that a missing file or
+    # a mismatched option is one clear message rather than a client's traceback.
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    # OAUTHBEARER: librdkafka's OIDC client-credentials flow (it fetches and refreshes tokens).
+    sasl_oauthbearer_client_id: str | None = None
+    sasl_oauthbearer_client_secret: SecretStr | None = None
+    sasl_oauthbearer_token_endpoint_url: str | None = None
+    sasl_oauthbearer_scope: str | None = None
     ssl_cafile: Path | None = None
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
+    ssl_key_password: SecretStr | None = None
 
     # Consumer group timing: librdkafka's defaults suit production clusters; tests and
     # the embedded broker use shorter ones (a group join takes about half the session).
@@ -86,6 +99,78 @@ class Settings(BaseSettings):
     worker_id: str = "worker-1"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
 
+    @field_validator("policy_roots")
+    @classmethod
+    def _policy_roots(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        for root in value:
+            if not root.is_dir():
+                raise ValueError(f"{root} is not a folder")
+        return value
+
+    @field_validator("ssl_cafile", "ssl_certfile", "ssl_keyfile")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.exists():
+            raise ValueError(f"{value}: no such file")
+        if not value.is_file():
+            raise ValueError(f"{value}: not a file")
+        try:
+            value.open("rb").close()
+        except OSError as exc:
+            raise ValueError(f"{value}: cannot be read ({exc.strerror})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _security_fits(self) -> Settings:
+        # Messages name settings, never their values: some are secrets.
+        protocol = self.security_protocol
+        sasl, tls = protocol.startswith("SASL_"), protocol.endswith("SSL")
+        mechanism = self.sasl_mechanism
+        oauth = {
+            "sasl_oauthbearer_client_id": self.sasl_oauthbearer_client_id,
+            "sasl_oauthbearer_client_secret": self.sasl_oauthbearer_client_secret,
+            "sasl_oauthbearer_token_endpoint_url": self.sasl_oauthbearer_token_endpoint_url,
+        }
+        sasl_given = [name for name, value in (
+            ("sasl_mechanism", mechanism), ("sasl_username", self.sasl_username),
+            ("sasl_password", self.sasl_password), *oauth.items(),
+            ("sasl_oauthbearer_scope", self.sasl_oauthbearer_scope)) if value is not None]
+        tls_given = [name for name, value in (
+            ("ssl_cafile", self.ssl_cafile), ("ssl_certfile", self.ssl_certfile),
+            ("ssl_keyfile", self.ssl_keyfile), ("ssl_key_password", self.ssl_key_password))
+            if value is not None]
+        problems = []
+        if sasl and mechanism is None:
+            problems.append(f"security_protocol {protocol} needs sasl_mechanism (PLAIN, "
+                            "SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER)")
+        if not sasl and sasl_given:
+            problems.append(f"{', '.join(sasl_given)} set, but security_protocol is {protocol}: "
+                            "use SASL_SSL (or SASL_PLAINTEXT) for SASL")
+        if mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512") and (
+                self.sasl_username is None or self.sasl_password is None):
+            problems.append(f"sasl_mechanism {mechanism} needs sasl_username and sasl_password")
+        if mechanism == "OAUTHBEARER":
+            missing = [name for name, value in oauth.items() if value is None]
+            if missing:
+                problems.append(f"sasl_mechanism OAUTHBEARER needs {', '.join(missing)}")
+            url = self.sasl_oauthbearer_token_endpoint_url
+            if url is not None and (urlsplit(url).scheme not in ("http", "https")
+                                    or not urlsplit(url).netloc):
+                problems.append("sasl_oauthbearer_token_endpoint_url must be an http(s) URL")
+        if not tls and tls_given:
+            problems.append(f"{', '.join(tls_given)} set, but security_protocol is {protocol}: "
+                            "use SSL or SASL_SSL for TLS")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            problems.append("ssl_certfile and ssl_keyfile go together (a client certificate "
+                            "and its private key)")
+        if self.ssl_key_password is not None and self.ssl_keyfile is None:
+            problems.append("ssl_key_password needs ssl_keyfile (the key it decrypts)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @field_validator("alertmanager_url", "grafana_url")
     @classmethod
     def _service_url(cls, value: str | None) -> str | None:
@@ -109,27 +194,6 @@ class Settings(BaseSettings):
 
     def bootstrap_list(self) -> list[str]:
         return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
-
-    def kafka_client_config(self) -> dict[str, Any]:
-        """librdkafka (confluent-kafka) connection and security settings."""
-        config: dict[str, Any] = {
-            "bootstrap.servers": ",".join(self.bootstrap_list()),
-            "security.protocol": self.security_protocol,
-        }
-        if self.sasl_mechanism:
-            config["sasl.mechanisms"] = self.sasl_mechanism
-        if self.sasl_username is not None:
-            config["sasl.username"] = self.sasl_username
-        if self.sasl_password is not None:
-            config["sasl.password"] = self.sasl_password.get_secret_value()
-        for key, value in (
-            ("ssl.ca.location", self.ssl_cafile),
-            ("ssl.certificate.location", self.ssl_certfile),
-            ("ssl.key.location", self.ssl_keyfile),
-        ):
-            if value is not None:
-                config[key] = str(value)
-        return config
 
 
 def _http_url(value: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Protocol, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from auditor import kafka_config
 from auditor.stream.pipeline import Output
 
 
@@ -40,15 +41,7 @@ class KafkaSink:
     ) -> None:
         self.topics = dict(topics)
         self.timeout_s = timeout_s
-        config = {
-            **client_config,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 2,
-            "compression.type": "lz4",
-            "message.timeout.ms": int(timeout_s * 1000),
-            "client.id": "auditor-worker",
-        }
+        config = kafka_config.output_producer(client_config, timeout_s=timeout_s)
         self.producer = Producer(config)
         self._producers = {kind: self.producer for kind in self.topics}
         self._all = [self.producer]
@@ -56,8 +49,7 @@ class KafkaSink:
             # The memory's changelog gets a producer of its own, for its record-batch size
             # (Settings.changelog_batch_bytes says why).
             self._producers["changelog"] = Producer(
-                {**config, "batch.size": changelog_batch_bytes,
-                 "client.id": "auditor-worker-changelog"}
+                kafka_config.changelog_producer(config, batch_bytes=changelog_batch_bytes)
             )
             self._all.append(self._producers["changelog"])
         self._errors: list[str] = []

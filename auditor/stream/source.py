@@ -15,6 +15,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from auditor import kafka_config
 from auditor.stream.pipeline import Headers, normalise_headers
 from auditor.stream.settings import Settings
 
@@ -54,29 +55,6 @@ def to_record(msg: Message) -> Record:
     )
 
 
-def consumer_config(settings: Settings) -> dict[str, Any]:
-    """librdkafka settings of the worker's input consumer.
-
-    Offsets are stored only for records whose outputs are delivered, and librdkafka
-    commits stored offsets every ``commit_interval_s``, on rebalance and on close: at
-    least once, never lost.
-    """
-    config: dict[str, Any] = {
-        **settings.kafka_client_config(),
-        "group.id": settings.group_id,
-        "client.id": f"auditor-{settings.worker_id}",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": True,
-        "enable.auto.offset.store": False,
-        "auto.commit.interval.ms": int(settings.commit_interval_s * 1000),
-        "session.timeout.ms": int(settings.session_timeout_s * 1000),
-        "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
-    }
-    if settings.fetch_max_wait_ms is not None:
-        config["fetch.wait.max.ms"] = settings.fetch_max_wait_ms
-    return config
-
-
 class KafkaSource:
     """The worker's input: ``take`` a batch, ``done`` once its outputs are delivered.
 
@@ -93,7 +71,7 @@ class KafkaSource:
         on_revoke: Rebalance | None = None,
     ) -> None:
         self.topics = list(settings.input_topics)
-        self.consumer = Consumer(consumer_config(settings))
+        self.consumer = Consumer(kafka_config.worker_consumer(settings))
         self._on_assign = on_assign
         self._on_revoke = on_revoke
         self.consumer.subscribe(self.topics, on_assign=self._assigned,

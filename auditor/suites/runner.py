@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from auditor.engine import Decider, Decision, Engine
 from auditor.events.validate import parse_time
 from auditor.intake import Intake, read_lines
 from auditor.policy import PolicyError, load_policy
+from auditor.policy.loader import within
 from auditor.policy.source import Source, read_source
 
 SUITE_SUFFIX = ".tests.yaml"
@@ -57,8 +58,11 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_suite(path: Path) -> tuple[Source, Engine]:
-    """A suite file and the engine of its policy. Raises SuiteError naming what is wrong."""
+def load_suite(path: Path, roots: Iterable[Path] = ()) -> tuple[Source, Engine]:
+    """A suite file and the engine of its policy. Raises SuiteError naming what is wrong.
+
+    Its policy must be in the suite's folder or one of ``roots`` (as must its includes).
+    """
     src = read_source(path, str(path))
     if not isinstance(src, Source):
         raise SuiteError(str(src))
@@ -68,8 +72,14 @@ def load_suite(path: Path) -> tuple[Source, Engine]:
     ]
     if errors:
         raise SuiteError("suite is not well-formed:\n  " + "\n  ".join(errors))
+    policy_path = path.parent / src.data["policy"]
+    # The suite names its policy as a policy names an include: it stays in the same folders.
+    if not within(policy_path, [path.parent, *roots]):
+        raise SuiteError(f"{src.where(('policy',))}: policy '{src.data['policy']}' is outside "
+                         "the suite's folder: move it there, or name its folder with "
+                         "--policy-root")
     try:
-        policy = load_policy(path.parent / src.data["policy"])
+        policy = load_policy(policy_path, roots=roots)
     except PolicyError as exc:
         raise SuiteError(str(exc)) from None
     return src, Engine(policy)
@@ -122,13 +132,15 @@ def _describe(d: Decision) -> str:
     return d.verdict + (f" [{', '.join(kinds)}]" if kinds else "")
 
 
-def run_suite(path: Path, intake: Intake | None = None) -> list[CaseResult]:
+def run_suite(path: Path, roots: Iterable[Path] = (), intake: Intake | None = None
+              ) -> list[CaseResult]:
     """Run every case of the suite at ``path``. Raises SuiteError if it cannot be run.
 
-    Each case's inputs go through the one decide loop as bytes, exactly as lines of
-    ``auditor check`` or Kafka records would, with a memory of their own.
+    Its policy must be in the suite's folder or one of ``roots`` (as must the policy's
+    includes). Each case's inputs go through the one decide loop as bytes, exactly as
+    lines of ``auditor check`` or Kafka records would, with a memory of their own.
     """
-    src, engine = load_suite(path)
+    src, engine = load_suite(path, roots)
     intake = intake or Intake()
     defaults = src.data.get("defaults", {})
     results = []

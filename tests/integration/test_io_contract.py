@@ -8,6 +8,7 @@ import uuid
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
+from auditor import kafka_config
 from auditor.stream.app import Source
 from auditor.stream.pipeline import Output, normalise_headers
 from auditor.stream.settings import Settings
@@ -44,7 +45,7 @@ class KafkaBackend:
         return KafkaSource(self.settings)
 
     def sink(self) -> Sink:
-        return KafkaSink(self.settings.kafka_client_config(), self.outputs, timeout_s=10)
+        return KafkaSink(kafka_config.connection(self.settings), self.outputs, timeout_s=10)
 
     def read(self, kind: str, count: int) -> list[tuple[bytes | None, bytes | None, Headers]]:
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "unused",

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from pydantic import ValidationError
 
+from auditor.cli import main
 from auditor.policy import PolicyError, load_policy
+from auditor.policy.limits import PolicyLimits
+from auditor.stream.settings import Settings
+from auditor.suites import SuiteError, run_suite
 
 GOOD_HEAD = """apiVersion: auditor/v1
 id: t
@@ -209,3 +219,195 @@ def test_shipped_example_policy_loads() -> None:
     policy = load_policy(root / "policies" / "examples" / "gdpr-transfers.yaml")
     assert policy.id == "gdpr-transfers"
     assert "dpf-processor" in policy.processors
+
+
+# -- a policy is untrusted input: limits, confinement, nothing of a foreign file echoed --
+
+BOMB = (
+    'apiVersion: auditor/v1\nid: bomb\nsources:\n  - &a0 "lol"\n'
+    + "".join(f"  - &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10))
+)
+# Every command that loads a policy, and its exit status for a policy error.
+POLICY_COMMANDS = [
+    (["policy", "validate"], 1),
+    (["check", "--policy"], 2),
+    (["worker", "--policy"], 2),
+]
+
+
+def run_bounded(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``auditor ARGV`` in a child held to 1 GiB of address space and 60 s: a loader that
+    regresses fails this test instead of eating the machine's memory."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *argv], cwd=cwd, capture_output=True, text=True,
+        timeout=60, preexec_fn=limit, check=False, stdin=subprocess.DEVNULL,
+        env={**os.environ, "AUDITOR_METRICS_PORT": "0"},
+    )
+
+
+@pytest.mark.parametrize(("command", "status"), POLICY_COMMANDS)
+def test_alias_bomb_is_refused_at_once_by_every_command(
+    tmp_path: Path, command: list[str], status: int
+) -> None:
+    write(tmp_path, "bomb.yaml", BOMB)
+    result = run_bounded([*command, "bomb.yaml"], tmp_path)
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "bomb.yaml:10: the pack holds more than 200,000 values once its aliases are " \
+        "expanded (limit max_values)" in result.stderr
+
+
+def test_deep_nesting_is_a_located_error_not_a_recursion_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "deep.yaml", "apiVersion: auditor/v1\nid: t\nsources: "
+                 + "[" * 20_000 + "]" * 20_000 + "\n")
+    (error,) = errors_of(path)
+    assert error.startswith(f"{path}:3: nested more than 32 levels deep (limit max_depth)")
+    block = "apiVersion: auditor/v1\nid: t\nsources:\n" + "".join(
+        "  " * (i + 1) + f"k{i}:\n" for i in range(40))
+    (error,) = errors_of(write(tmp_path, "block.yaml", block))
+    assert "block.yaml:34: nested more than 32 levels deep" in error
+
+
+def test_alias_limits_count_uses_and_recursion(tmp_path: Path) -> None:
+    few = PolicyLimits(max_aliases=3)
+    text = GOOD_HEAD + "sources:\n  - &s x\n" + "  - *s\n" * 4
+    with pytest.raises(PolicyError) as info:
+        load_policy(write(tmp_path, "p.yaml", text), limits=few)
+    (error,) = map(str, info.value.issues)
+    assert ":13: more than 3 aliases (*name) in the pack (limit max_aliases)" in error
+    (error,) = errors_of(write(tmp_path, "r.yaml", GOOD_HEAD + "sources: &r [a, *r]\n"))
+    assert ":8: an alias inside the node it names (a recursive alias)" in error
+    # Aliases within the limits are expanded as before.
+    policy = load_policy(write(tmp_path, "ok.yaml", GOOD_HEAD.replace(
+        'zones:\n  eu: {locations: ["country:EEA"]}',
+        'zones:\n  eu: {locations: &eea ["country:EEA"]}\n  eea: {locations: *eea}')))
+    assert policy.zones["eea"].locations == policy.zones["eu"].locations
+
+
+def test_file_and_pack_size_and_file_count_are_bounded(tmp_path: Path) -> None:
+    big = write(tmp_path, "big.yaml", GOOD_HEAD + "description: " + "x" * 500 + "\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(big, limits=PolicyLimits(max_bytes=400))
+    assert [str(i) for i in info.value.issues] == [
+        f"{big}: not read: more than the 400 bytes left: a pack's files together may hold "
+        "400 bytes (limit max_bytes)"]
+    write(tmp_path, "a.yaml", "apiVersion: auditor/v1\n")
+    top = write(tmp_path, "top.yaml", GOOD_HEAD + "include: [a.yaml, a.yaml, a.yaml]\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(top, limits=PolicyLimits(max_files=3))
+    assert [str(i) for i in info.value.issues] == [
+        f"{top}:8: include '{tmp_path / 'a.yaml'}': more than 3 files in the pack "
+        "(limit max_files): include fewer files"]
+
+
+@pytest.mark.timeout(30)  # a FIFO opened the ordinary way would block until this fires
+def test_includes_must_be_regular_files_inside_the_policy_folders(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    outside = write(tmp_path, "shared.yaml", "apiVersion: auditor/v1\npurposes: {x: {}}\n")
+    os.mkfifo(pack / "fifo.yaml")
+    (pack / "dir.yaml").mkdir()
+    (pack / "zero.yaml").symlink_to("/dev/zero")
+    (pack / "link.yaml").symlink_to(outside)
+    top = write(pack, "top.yaml", GOOD_HEAD + "include: [/dev/zero, ../shared.yaml, "
+                "link.yaml, zero.yaml, fifo.yaml, dir.yaml]\n")
+    assert sorted(errors_of(top)) == sorted([
+        f"{top}:8: include '{pack / 'dir.yaml'}': not read: a directory, not a regular file; "
+        "a policy is a regular file",
+        f"{top}:8: include '{pack / 'fifo.yaml'}': not read: a FIFO, not a regular file; "
+        "a policy is a regular file",
+        *(f"{top}:8: include '{name}' is outside the policy folders ({pack}): move it there, "
+          "or name its folder with --policy-root"
+          for name in ("../shared.yaml", "/dev/zero", "link.yaml", "zero.yaml")),
+    ])
+    # A folder the operator names is a root too (symbolic links resolved).
+    ok = write(pack, "ok.yaml", GOOD_HEAD + "include: [../shared.yaml, link.yaml]\n")
+    assert "x" in load_policy(ok, roots=[tmp_path]).purposes
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux /proc")
+def test_a_file_that_claims_size_zero_is_still_bounded(tmp_path: Path) -> None:
+    top = write(tmp_path, "top.yaml", GOOD_HEAD + "include: [/proc/self/status]\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(top, roots=[Path("/proc")], limits=PolicyLimits(max_bytes=len(GOOD_HEAD)
+                                                                    + 100))
+    (error,) = map(str, info.value.issues)
+    assert "not read: more than the" in error
+
+
+SECRET = "hunter2-Zq9"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"root:$6${SECRET}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n",  # /etc/shadow
+        f"db:\n  password: {SECRET}\nid: [{SECRET}]\n",
+        f"a: *{SECRET}\n",  # an undefined alias: the YAML error names it
+        f"a: !<{SECRET}> 1\nb: [\n",
+        f'a: "{SECRET}\\q"\n',  # an unknown escape
+        f"{SECRET}: 1\n{SECRET}: 2\n",  # a duplicate key
+        f"- {SECRET}\n",
+        "\0" + SECRET,
+        b"\xff\xfe".decode("latin-1") + SECRET,
+    ],
+)
+def test_a_file_that_is_not_a_policy_is_never_quoted(tmp_path: Path, content: str) -> None:
+    other = tmp_path / "other"
+    other.write_bytes(content.encode("latin-1"))
+    top = write(tmp_path, "top.yaml", GOOD_HEAD + "include: [other]\n")
+    # Included or loaded itself: an error names the file and line, never its text.
+    for path in (top, other):
+        errors = errors_of(path)
+        assert [e for e in errors if e.startswith((f"{top}:8: include '{other}':", f"{other}"))]
+        assert not [e for e in errors if SECRET in e]
+
+
+def test_a_declared_policy_still_gets_every_detail(tmp_path: Path) -> None:
+    (error,) = errors_of(write(tmp_path, "p.yaml", GOOD_HEAD + "description: *undefinedzone\n"))
+    assert error.endswith(":8: not valid YAML: found undefined alias 'undefinedzone'")
+    (error,) = errors_of(write(tmp_path, "o.yaml", "description: *undefinedzone\n"))
+    assert error.endswith(":1: not valid YAML: found undefined alias (not quoted: the file "
+                          "does not declare apiVersion: auditor/v1)")
+    # Without apiVersion, a file whose keys are all policy keys is still a policy.
+    text = GOOD_HEAD.replace("apiVersion: auditor/v1\n", "") + "rules: [{id: x, kind: purpose}]\n"
+    assert "rule 'x'" in "\n".join(errors_of(write(tmp_path, "q.yaml", text)))
+
+
+def test_unreadable_values_are_located_not_tracebacks(tmp_path: Path) -> None:
+    (error,) = errors_of(write(tmp_path, "n.yaml", GOOD_HEAD + "version: " + "9" * 5000 + "\n"))
+    assert error == (f"{tmp_path / 'n.yaml'}: not valid YAML: a number of more than 4,300 "
+                     "digits (quote it to make it a string)")
+    (tmp_path / "latin.yaml").write_bytes(GOOD_HEAD.encode() + b"description: caf\xe9\n")
+    (error,) = errors_of(tmp_path / "latin.yaml")
+    assert error == f"{tmp_path / 'latin.yaml'}:8: not UTF-8 text: a policy is a UTF-8 YAML file"
+
+
+def test_a_suite_names_a_policy_in_its_own_folders(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    write(tmp_path, "p.yaml", GOOD_HEAD)
+    suite = write(tmp_path / "s", "x.tests.yaml",
+                  "policy: ../p.yaml\ncases: [{name: n, event: {}, expect: {verdict: invalid}}]\n")
+    with pytest.raises(SuiteError, match=r"x.tests.yaml:1: policy '../p.yaml' is outside "):
+        run_suite(suite)
+    assert [r.passed for r in run_suite(suite, roots=[tmp_path])] == [True]
+
+
+def test_policy_root_flag_and_setting(tmp_path: Path) -> None:
+    (tmp_path / "pack").mkdir()
+    write(tmp_path, "shared.yaml", "apiVersion: auditor/v1\n")
+    write(tmp_path / "pack", "p.yaml", GOOD_HEAD + "include: [../shared.yaml]\n")
+    runner = CliRunner()
+    refused = runner.invoke(main, ["policy", "validate", str(tmp_path / "pack" / "p.yaml")])
+    assert refused.exit_code == 1
+    assert "include '../shared.yaml' is outside the policy folders" in refused.output
+    allowed = runner.invoke(main, ["policy", "validate", "--policy-root", str(tmp_path),
+                                   str(tmp_path / "pack" / "p.yaml")])
+    assert allowed.exit_code == 0, allowed.output
+    assert Settings(policy_roots=(tmp_path,)).policy_roots == (tmp_path,)
+    with pytest.raises(ValidationError, match="is not a folder"):
+        Settings(policy_roots=(tmp_path / "none",))

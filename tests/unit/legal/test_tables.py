@@ -19,6 +19,7 @@ from auditor.legal.chapter_v import (
     regime_of_countries,
 )
 from auditor.legal.tables import day_start, load_tables_file
+from auditor.policy.limits import LIMITS
 from auditor.policy.model import Clauses, Dpf, LocationGroup, Party, SignedClauses, Span
 
 
@@ -214,6 +215,15 @@ def test_a_one_day_row_covers_that_whole_day(tmp_path: Path) -> None:
     assert t.in_eea("DE", at(2020, 5, 1))
     assert t.in_eea("DE", last_second(2020, 5, 1))
     assert not t.in_eea("DE", at(2020, 5, 2))
+
+
+def test_tables_file_must_be_a_bounded_regular_file(tmp_path: Path) -> None:
+    with pytest.raises(LegalTablesError, match="not read: a device, not a regular file"):
+        load_tables_file(Path("/dev/zero"))
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (LIMITS.max_bytes + 1))
+    with pytest.raises(LegalTablesError, match=r"not read: .* bytes, more than the"):
+        load_tables_file(big)
 
 
 def test_every_row_is_dated_and_checked() -> None:

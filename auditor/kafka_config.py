@@ -1,0 +1,214 @@
+"""Every Kafka client's librdkafka configuration, built here and only here.
+
+``connection(settings)`` is what every client of the cluster needs (bootstrap servers and
+security); the other builders add one kind of client's own properties on top of it. This
+is the one place where secrets leave their ``SecretStr``: the dicts built here go to
+librdkafka and nowhere else (never log them; ``redact`` cleans a message that might hold
+one).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from confluent_kafka import KafkaError
+
+    from auditor.stream.settings import Settings
+
+Config = dict[str, Any]
+
+# librdkafka properties whose values are secrets.
+SECRET_KEYS = frozenset({
+    "sasl.password",
+    "sasl.oauthbearer.client.secret",
+    "sasl.oauthbearer.config",
+    "ssl.key.password",
+    "ssl.key.pem",
+    "ssl.keystore.password",
+})
+
+
+def security(settings: Settings) -> Config:
+    """The TLS and SASL properties of ``settings`` (Settings has checked they fit together)."""
+    config: Config = {"security.protocol": settings.security_protocol}
+    if settings.sasl_mechanism:
+        config["sasl.mechanisms"] = settings.sasl_mechanism
+    if settings.sasl_username is not None:
+        config["sasl.username"] = settings.sasl_username
+    if settings.sasl_password is not None:
+        config["sasl.password"] = settings.sasl_password.get_secret_value()
+    if settings.sasl_mechanism == "OAUTHBEARER":
+        # librdkafka's built-in OIDC client-credentials flow: it fetches and refreshes the
+        # token itself, so no Python callback has to run for a client to stay connected.
+        config["sasl.oauthbearer.method"] = "oidc"
+        for key, value in (
+            ("sasl.oauthbearer.client.id", settings.sasl_oauthbearer_client_id),
+            ("sasl.oauthbearer.token.endpoint.url", settings.sasl_oauthbearer_token_endpoint_url),
+            ("sasl.oauthbearer.scope", settings.sasl_oauthbearer_scope),
+        ):
+            if value is not None:
+                config[key] = value
+        if settings.sasl_oauthbearer_client_secret is not None:
+            config["sasl.oauthbearer.client.secret"] = (
+                settings.sasl_oauthbearer_client_secret.get_secret_value()
+            )
+    for key, path in (
+        ("ssl.ca.location", settings.ssl_cafile),
+        ("ssl.certificate.location", settings.ssl_certfile),
+        ("ssl.key.location", settings.ssl_keyfile),
+    ):
+        if path is not None:
+            config[key] = str(path)
+    if settings.ssl_key_password is not None:
+        config["ssl.key.password"] = settings.ssl_key_password.get_secret_value()
+    return config
+
+
+def connection(settings: Settings) -> Config:
+    """Bootstrap servers and security: the base of every client of the cluster."""
+    return {"bootstrap.servers": ",".join(settings.bootstrap_list()), **security(settings)}
+
+
+def worker_consumer(settings: Settings) -> Config:
+    """The worker's input consumer.
+
+    Offsets are stored only for records whose outputs are delivered, and librdkafka
+    commits stored offsets every ``commit_interval_s``, on rebalance and on close: at
+    least once, never lost.
+    """
+    config: Config = {
+        **connection(settings),
+        "group.id": settings.group_id,
+        "client.id": f"auditor-{settings.worker_id}",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": True,
+        "enable.auto.offset.store": False,
+        "auto.commit.interval.ms": int(settings.commit_interval_s * 1000),
+        "session.timeout.ms": int(settings.session_timeout_s * 1000),
+        "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
+    }
+    if settings.fetch_max_wait_ms is not None:
+        config["fetch.wait.max.ms"] = settings.fetch_max_wait_ms
+    return config
+
+
+def output_producer(base: Mapping[str, Any], *, timeout_s: float) -> Config:
+    """The worker's producer of decisions, findings and dead letters: idempotent, acks=all."""
+    return {
+        **base,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 2,
+        "compression.type": "lz4",
+        "message.timeout.ms": int(timeout_s * 1000),
+        "client.id": "auditor-worker",
+    }
+
+
+def changelog_producer(producer: Mapping[str, Any], *, batch_bytes: int) -> Config:
+    """The memory's changelog producer: the output producer with its own record-batch size
+    (Settings.changelog_batch_bytes says why)."""
+    return {**producer, "batch.size": batch_bytes, "client.id": "auditor-worker-changelog"}
+
+
+def restore_consumer(base: Mapping[str, Any], *, fetch_max_wait_ms: int | None) -> Config:
+    """A consumer that reads a changelog partition back: no group join, nothing committed."""
+    config: Config = {
+        **base,
+        "group.id": "auditor-memory-restore",
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+        "client.id": "auditor-memory-restore",
+    }
+    if fetch_max_wait_ms is not None:
+        config["fetch.wait.max.ms"] = fetch_max_wait_ms
+    return config
+
+
+def replay_consumer(
+    base: Mapping[str, Any], *, group_id: str, fetch_wait_ms: int | None, logger: Any
+) -> Config:
+    """A replay's consumer: assigned partitions, offsets never stored nor committed."""
+    config: Config = {
+        **base,
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "enable.partition.eof": True,
+        "auto.offset.reset": "earliest",
+        "logger": logger,
+    }
+    if fetch_wait_ms is not None:
+        config["fetch.wait.max.ms"] = fetch_wait_ms
+    return config
+
+
+def admin(
+    bootstrap: str,
+    base: Mapping[str, Any] | None,
+    *,
+    logger: Any,
+    error_cb: Callable[[KafkaError], None] | None = None,
+) -> Config:
+    """An admin client (metadata, topic creation); ``base`` may override anything."""
+    config: Config = {
+        "bootstrap.servers": bootstrap,
+        # librdkafka backs off exponentially up to 10 s between reconnects; a readiness
+        # probe that waits 10 s after a broker came up would be a slow probe.
+        "reconnect.backoff.max.ms": 1000,
+        "logger": logger,
+    }
+    if error_cb is not None:
+        config["error_cb"] = error_cb
+    config.update(base or {})
+    return config
+
+
+# The emitter's producer defaults; its caller's ``producer_config`` overrides any of them.
+EMITTER_DEFAULTS: dict[str, str | int | bool] = {
+    # No duplicates and no reordering on retries: the auditor's per-tenant state (home
+    # region, erasure) depends on seeing a tenant's events in the order they were sent.
+    "enable.idempotence": True,
+    "acks": "all",
+    # A few milliseconds of batching costs little latency and saves most requests.
+    "linger.ms": 5,
+    "compression.type": "lz4",
+    # The Java client's default partitioner: a tenant's events land in the same partition
+    # whichever language the emitting service is written in (librdkafka's own default,
+    # consistent_random, hashes keys differently).
+    "partitioner": "murmur2_random",
+    "client.id": "auditor-emitter",
+}
+
+
+def emitter(
+    bootstrap: str,
+    overrides: Mapping[str, Any] | None,
+    *,
+    logger: logging.Logger,
+    error_cb: Callable[[KafkaError], None],
+) -> Config:
+    """The emitter's producer; ``overrides`` (the caller's properties) win."""
+    config: Config = {"bootstrap.servers": bootstrap, **EMITTER_DEFAULTS, **(overrides or {})}
+    # librdkafka writes its own log lines to stderr unless given a logger; a library
+    # should leave that to the application's logging set-up.
+    config.setdefault("logger", logger)
+    config.setdefault("error_cb", error_cb)
+    return config
+
+
+def reader(bootstrap: str, *, group_id: str, **extra: Any) -> Config:
+    """A plain consumer of the local tools (demo view, benchmark readers)."""
+    return {"bootstrap.servers": bootstrap, "group.id": group_id, **extra}
+
+
+def redact(text: str, config: Mapping[str, Any]) -> str:
+    """``text`` with the value of every secret property of ``config`` replaced by ``***``."""
+    for key in SECRET_KEYS:
+        value = config.get(key)
+        if isinstance(value, str) and value:
+            text = text.replace(value, "***")
+    return text
