@@ -121,7 +121,7 @@ def test_check_replay_suites_and_worker_decide_alike(cluster: Cluster, tmp_path:
         f"policy: {NATTERBOX}\ncases:\n  - name: mixed input\n    sample: {path}\n"
         f"    expect: {{verdicts: {orjson.dumps(counts).decode()}}}\n"
     )
-    (result,) = run_suite(suite)
+    (result,) = run_suite(suite, roots=[NATTERBOX.parent])
     assert result.passed, result.problems
     assert [d.plain() for d in result.decisions] == expected
 
