@@ -10,6 +10,7 @@ from typing import IO
 import click
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from auditor.cli.common import (
@@ -34,9 +35,12 @@ def _write_jsonl(stream: Iterator[Decision], out: IO[bytes], with_event: bool) -
 def _write_table(stream: Iterator[Decision], console: Console) -> Tally:
     tally = Tally()
     table = Table("event_id", "verdict", "findings", "transfer", show_lines=False)
+    # Ids are names: fold them onto more lines rather than cut them short.
+    table.columns[0].overflow = "fold"
     for decision in stream:
         tally.add(decision)
-        findings = "\n".join(f"[{f.effect}] {f.kind}: {f.message}" for f in decision.findings)
+        findings = "\n".join(f"[{f.effect}] {f.rule} ({f.kind}): {f.message}"
+                             for f in decision.findings)
         t = decision.transfer
         table.add_row(
             decision.event_id or "-",
@@ -54,15 +58,23 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
         f"events: {tally.events}  allow: {tally.verdicts['allow']}  "
         f"violation: {tally.verdicts['violation']}  invalid: {tally.verdicts['invalid']}"
     )
+    if tally.deadlines:
+        console.print(
+            f"deadline decisions (apart from the events): {tally.deadlines}  "
+            f"violation: {tally.deadline_verdicts['violation']}"
+        )
     if tally.by_rule:
-        table = Table("rule", "kind", "severity", "effect", "events", "examples", title="findings")
+        # One rule per line, examples on the next: a rule's id is its name and is never cut
+        # short at any terminal width (two ids can share a prefix).
+        console.print("[bold]findings by rule[/bold] (count, rule, kind, severity, effect)")
         for (rule, kind, severity, effect), count in sorted(
             tally.by_rule.items(), key=lambda kv: (-kv[1], kv[0])
         ):
-            table.add_row(
-                rule, kind, severity, effect, str(count), ", ".join(tally.examples.get(rule, []))
-            )
-        console.print(table)
+            console.print(f"{count:>8}  {escape(rule)}  {kind} {severity} {effect}",
+                          highlight=False)
+            examples = tally.examples.get(rule)
+            if examples:
+                console.print(f"{'':>8}  e.g. {escape(', '.join(examples))}", highlight=False)
     if tally.by_kind:
         console.print(
             "events with deny findings, by kind: "
@@ -141,7 +153,7 @@ def check(policy_path: str, policy_roots: tuple[Path, ...], events: str, fmt: st
     except OSError as exc:
         click.echo(f"auditor check: cannot read {events}: {exc}", err=True)
         sys.exit(2)
-    sys.exit(1 if tally.verdicts["violation"] or tally.verdicts["invalid"] else 0)
+    sys.exit(1 if tally.failed else 0)
 
 
 @click.command()

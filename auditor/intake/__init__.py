@@ -1,6 +1,6 @@
 """The one input layer: bytes (a record value, a JSONL line, a batch-record line) to events."""
 
-from auditor.intake.batch import BATCH_CONTENT_TYPE, is_batch, split_batch
+from auditor.intake.batch import BATCH_CONTENT_TYPE, batch_lines, is_batch, split_batch
 from auditor.intake.lines import Line, open_events, read_lines
 from auditor.intake.reader import DEFAULT_MAX_EVENT_BYTES, Intake, Oversized
 
@@ -10,6 +10,7 @@ __all__ = [
     "Intake",
     "Line",
     "Oversized",
+    "batch_lines",
     "is_batch",
     "open_events",
     "read_lines",

@@ -16,3 +16,9 @@ def split_batch(value: bytes, headers: Mapping[str, bytes]) -> list[bytes]:
     if is_batch(headers):
         return [line for line in value.split(b"\n") if line.strip()]
     return [value]
+
+
+def batch_lines(value: bytes) -> list[tuple[int, bytes]]:
+    """(line index from 0, bytes) of each non-blank line of a batch record: the index
+    counts blank lines too, so it finds the line in the record whoever wrote it."""
+    return [(i, line) for i, line in enumerate(value.split(b"\n")) if line.strip()]

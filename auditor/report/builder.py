@@ -100,7 +100,7 @@ class ReportBuilder:
                 "records_outside_window": records_outside_window,
                 "events": self.events,
                 "invalid_events": t.verdicts["invalid"],
-                "decisions": t.events,
+                "decisions": t.events + t.deadlines,
                 "deadline_decisions": self.deadlines,
                 "deadlines_closed_at": closed_at,
                 "policy": self.policy,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.engine import Decider, Decision, Engine
 from auditor.events.invalid import CODES
 from auditor.events.keys import partition_key
-from auditor.intake import DEFAULT_MAX_EVENT_BYTES, Intake, is_batch, split_batch
+from auditor.intake import DEFAULT_MAX_EVENT_BYTES, Intake, batch_lines, is_batch
 from auditor.memory import DictStores
 
 if TYPE_CHECKING:
@@ -102,10 +102,10 @@ class Pipeline:
         ]
         if source.timestamp_ms is not None:
             provenance.append(("auditor.source.timestamp", str(source.timestamp_ms).encode()))
-        items = split_batch(value or b"", header_map)
-        batch = len(items) > 1 or is_batch(header_map)
+        batch = is_batch(header_map)
+        items = batch_lines(value or b"") if batch else [(0, value or b"")]
         decider = self.decider
-        for index, raw in enumerate(items):
+        for index, raw in items:
             step = decider.raw(raw, source.partition)
             for deadline in step.deadlines:
                 record = deadline.to_json()

@@ -15,7 +15,7 @@ from auditor.policy import load_policy
 from auditor.stream.app import create_app
 from auditor.stream.batches import Batcher
 from auditor.stream.memory import PartitionMemory
-from auditor.stream.pipeline import Pipeline
+from auditor.stream.pipeline import Pipeline, Source
 from auditor.stream.settings import Settings
 from auditor.stream.sink import MemorySink
 from auditor.stream.source import Rebalance, Record
@@ -148,3 +148,15 @@ def test_memory_restore_applies_tombstones_and_skips_other_partitions() -> None:
     memory.store(2).delete("b")
     (tomb,) = memory.changes()
     assert (tomb.key, tomb.value, tomb.partition) == (orjson.dumps("2|b"), None, 2)
+
+
+def test_a_dead_letter_names_its_line_in_the_batch_record_blank_lines_counted() -> None:
+    pipeline = Pipeline(_engine())
+    ndjson = b"\n".join([_event(0, "dpf-processor"), b"", b"{broken", b"  ",
+                         _event(4, "dpf-processor")])
+    out = list(pipeline.process(ndjson, b"t-1", [("content-type", BATCH_CONTENT_TYPE)],
+                                Source("lineage.events", 0, 7, None)))
+    assert [reason for _d, reason, _o in out] == [None, "not_json", None]
+    indexes = [dict(o.headers)["auditor.batch.index"] for _d, _r, outs in out for o in outs
+               if o.kind in ("decision", "dead_letter")]
+    assert indexes == [b"0", b"2", b"2", b"4"]

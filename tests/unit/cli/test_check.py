@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from auditor import schemas
 from auditor.cli import main
+from auditor.engine import Engine
 from tests.unit.helpers import EXAMPLE_POLICY, ROOT, event
 
 LINES = [
@@ -190,3 +191,34 @@ def test_explain_says_when_an_event_id_is_not_in_the_input(events_file: Path) ->
     )
     assert result.exit_code == 1
     assert "no event with id 'nope'" in result.output
+
+
+def test_summary_counts_events_apart_from_deadlines_and_never_cuts_rule_names() -> None:
+    import io
+
+    from rich.console import Console
+
+    from auditor.cli.check_cmd import print_summary
+    from auditor.engine import Decider, decide_all
+    from auditor.events.validate import parse_time
+    from auditor.policy import load_policy
+    from auditor.tally import Tally
+    from tests.lines import raw_lines
+
+    engine = Engine(load_policy(ROOT / "policies" / "natterbox.yaml"))
+    tally = Tally()
+    lines = raw_lines(ROOT / "examples" / "natterbox.jsonl")
+    for d in decide_all(Decider(engine), lines, parse_time("2027-01-01T00:00:00Z")):
+        tally.add(d)
+    out = io.StringIO()
+    print_summary(tally, Console(file=out, width=80), "natterbox")
+    text = out.getvalue()
+    assert f"events: {len(lines)}  allow: 1887  violation: 106  invalid: 7" in text
+    assert f"deadline decisions (apart from the events): {tally.deadlines}" in text
+    assert tally.deadlines > 0
+    joined = text.replace("\n", "").replace("│", "").replace(" ", "")
+    for rule, *_ in tally.by_rule:
+        assert rule in joined, rule  # whole, if folded onto several lines
+    assert "…" not in text
+    for examples in tally.examples.values():
+        assert len(examples) == len(set(examples))

@@ -61,7 +61,8 @@ def test_counts_equal_those_of_auditor_check(
     for d in checked_decisions:
         tally.add(d)
     scope = report["scope"]
-    assert scope["decisions"] == tally.events == len(checked_decisions)
+    assert scope["decisions"] == tally.events + tally.deadlines == len(checked_decisions)
+    assert tally.events == scope["events"] == sum(tally.verdicts.values())
     deadlines = sum(1 for d in checked_decisions if d.event is None and d.verdict != "invalid")
     assert scope["deadline_decisions"] == deadlines > 0  # --now closed retention deadlines
     assert scope["events"] == 2000
