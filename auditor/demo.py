@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 from confluent_kafka import Consumer, Message
@@ -25,11 +27,11 @@ from auditor import kafka_config
 from auditor.broker import EmbeddedBroker, ensure_topics
 from auditor.emit import Emitter
 from auditor.engine.decision import Finding
+from auditor.ops.server import READINESS
 from auditor.tally import Tally
 from auditor.traffic import generate, load_pack
 
 TOPICS = ("lineage.events", "auditor.decisions", "auditor.findings", "auditor.dlq")
-WARMUP = "demo-warmup-"
 WORKER_LOG = "worker.log"
 
 
@@ -54,8 +56,6 @@ class Progress:
 
     def add(self, msg: Message) -> None:
         record = orjson.loads(msg.value() or b"{}")
-        if str(record.get("event_id")).startswith(WARMUP):
-            return
         self.tally.add_record(record)
         if record.get("verdict") == "violation":
             first = Finding(**record["findings"][0])
@@ -188,6 +188,7 @@ def run_demo(
                 progress,
                 consumer,
                 worker,
+                log,
                 live,
                 console,
                 timeout_s,
@@ -208,6 +209,7 @@ def _play(
     progress: Progress,
     consumer: Consumer,
     worker: subprocess.Popen[bytes],
+    log: Path,
     live: bool,
     console: Console,
     timeout_s: float,
@@ -216,11 +218,8 @@ def _play(
     interval = 1.0 / rate if rate > 0 else 0.0
     deadline = time.monotonic() + timeout_s
     title = f"auditor demo: {pack}"
-    # One record per batch: the embedded broker under-reports end offsets of multi-record
-    # batches (docs/kafka-brokers.md), and the demo's topic should replay exactly.
-    single = {"linger.ms": 0, "batch.num.messages": 1}
-    with Emitter(bootstrap, validate=False, producer_config=single) as emitter:
-        _warm_up(emitter, consumer, worker, console, deadline)
+    _wait_until_ready(worker, log, console, deadline)
+    with Emitter(bootstrap, validate=False) as emitter:
         view = (
             Live(
                 render(progress, count, title),
@@ -265,37 +264,35 @@ def _play(
         _line(progress, count, console)
 
 
-def _warm_up(
-    emitter: Emitter,
-    consumer: Consumer,
-    worker: subprocess.Popen[bytes],
-    console: Console,
-    deadline: float,
+def _wait_until_ready(
+    worker: subprocess.Popen[bytes], log: Path, console: Console, deadline: float
 ) -> None:
-    """Send one probe event and wait for its decision: the worker has joined and is live."""
-    probe: dict[str, Any] = {
-        "event_id": WARMUP + uuid.uuid4().hex[:8],
-        "event_time": "2026-01-01T00:00:00Z",
-        "data_class": "-",
-        "operation": "process",
-        "origin": {"location": "country:GB"},
-        "destination": {"location": "country:GB"},
-    }
-    emitter.emit_raw(orjson.dumps(probe))
-    emitter.flush(30)
+    """Wait until the worker says it is ready on ``/readyz`` (policy loaded, partitions
+    assigned, memory restored): its URL is the one its log announces."""
     with console.status("waiting for the worker to join the consumer group..."):
+        base = None
         while True:
             if worker.poll() is not None:
                 raise RuntimeError(f"the worker stopped (exit {worker.returncode})")
             if time.monotonic() > deadline:
-                raise TimeoutError("the worker did not start in time")
-            msg = consumer.poll(0.2)
-            if (
-                msg is not None
-                and msg.error() is None
-                and probe["event_id"].encode() in (msg.value() or b"")
-            ):
+                raise TimeoutError("the worker did not get ready in time")
+            if base is None:
+                found = _METRICS_URL.search(log.read_text(errors="replace"))
+                base = found.group(1) if found else None
+            elif _ready(base + READINESS):
                 return
+            time.sleep(0.1)
+
+
+_METRICS_URL = re.compile(r"metrics on (http://\S+)/metrics")
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False  # 503 (not ready yet) raises HTTPError, a URLError
 
 
 def _line(p: Progress, total: int, console: Console) -> None:

@@ -97,8 +97,8 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
     "--policy",
     "policy_path",
     required=True,
-    metavar="POLICY.yaml",
-    help="The policy pack to check against.",
+    metavar="FILE|PACK",
+    help="The policy pack to check against: a file, or a shipped pack by name (natterbox, …).",
 )
 @policy_root_option
 @click.argument("events", default="-", metavar="[EVENTS.jsonl | -]")
@@ -157,7 +157,7 @@ def check(policy_path: str, policy_roots: tuple[Path, ...], events: str, fmt: st
 
 
 @click.command()
-@click.option("--policy", "policy_path", required=True, metavar="POLICY.yaml")
+@click.option("--policy", "policy_path", required=True, metavar="FILE|PACK")
 @policy_root_option
 @click.argument("events", default="-", metavar="[EVENTS.jsonl | -]")
 @click.option("--event-id", "event_ids", multiple=True, help="Only explain these events.")

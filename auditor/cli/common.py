@@ -14,6 +14,7 @@ from auditor.engine import Engine
 from auditor.intake import Intake, Line, read_lines
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
+from auditor.policy.packs import pack_names, resolve_policy
 from auditor.stream.settings import Settings
 
 
@@ -49,8 +50,13 @@ def load_engine_or_exit(policy_path: str, roots: Iterable[Path] = ()) -> Engine:
 
     ``roots``: folders its includes may come from besides its own (``--policy-root``).
     """
+    path = resolve_policy(policy_path)
+    if not path.exists():
+        click.echo(f"error: {policy_path}: no such policy file, and no shipped pack of that "
+                   f"name (shipped: {', '.join(pack_names())})", err=True)
+        sys.exit(2)
     try:
-        return Engine(load_policy(policy_path, roots=roots))
+        return Engine(load_policy(path, roots=roots))
     except PolicyError as exc:
         click.echo(str(exc), err=True)
     except LegalTablesError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -12,6 +11,7 @@ from rich.console import Console
 
 from auditor.cli.check_cmd import print_summary
 from auditor.cli.common import load_engine_or_exit
+from auditor.policy.packs import resolve_policy
 from auditor.traffic import PACKS
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def demo(
     """
     from auditor.demo import WORKER_LOG, interrupt_safely, run_demo, run_directory
 
-    policy = Path("policies") / f"{pack}.yaml"
+    policy = resolve_policy(pack)  # a shipped pack by name, from any directory
     engine = load_engine_or_exit(str(policy))  # a broken pack fails here, before any process
     console = Console()
     interactive = console.is_terminal if live is None else live
@@ -79,7 +79,7 @@ def demo(
             click.echo(
                 f"\nThe broker keeps running on {bootstrap}. Replay its topic into an audit "
                 "report from another terminal:\n"
-                f"  auditor replay --policy {policy} --topic lineage.events "
+                f"  auditor replay --policy {pack} --topic lineage.events "
                 f"--bootstrap-servers {bootstrap} --live-decisions auditor.decisions "
                 "--out audit-report\nCtrl-C (or SIGTERM) stops the broker and the worker."
             )

@@ -13,6 +13,7 @@ from auditor.cli.common import policy_root_option
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
+from auditor.policy.packs import resolve_policy
 from auditor.suites import SuiteError, discover, run_suite
 from auditor.suites.runner import SUITE_SUFFIX, load_suite
 
@@ -44,7 +45,7 @@ def validate(files: tuple[str, ...], policy_roots: tuple[Path, ...]) -> None:
                        f"{len(src.data['cases'])} cases (run it: auditor policy test {name})")
             continue
         try:
-            engine = Engine(load_policy(name, roots=policy_roots))
+            engine = Engine(load_policy(resolve_policy(name), roots=policy_roots))
         except (PolicyError, LegalTablesError) as exc:
             failed += 1
             click.echo(f"FAIL {name}\n{exc}", err=True)

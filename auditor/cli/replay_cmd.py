@@ -53,6 +53,14 @@ def _check_usage(topic: str | None, files: tuple[str, ...], given: dict[str, Any
             raise click.UsageError(f"{', '.join(used)} select records of a topic: add --topic")
 
 
+def scope_sources(report: dict[str, Any]) -> list[dict[str, Any]]:
+    sources: list[dict[str, Any]] = report["scope"]["sources"]
+    live = (report.get("differences") or {}).get("baseline", {})
+    if "partitions" in live:  # the live decisions topic read as the baseline
+        sources = [*sources, {"topic": live.get("topic"), "partitions": live["partitions"]}]
+    return sources
+
+
 def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
     scope = report["scope"]
     policy = scope["policy"]
@@ -79,6 +87,13 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
             f"({diff['verdict_changed']:,} verdicts) of {diff['events_compared']:,} compared; "
             f"{diff['not_in_baseline']:,} not in the baseline"
         )
+    for source in scope_sources(report):
+        for part in source.get("partitions", []):
+            seen, reported = part["end_offset"], part.get("reported_end_offset", 0)
+            if seen > reported:
+                click.echo(f"{source['topic']}[{part['partition']}]: the broker reported its "
+                           f"end at offset {reported:,}; records up to {seen:,} were there "
+                           "and were read")
     integrity = report["integrity"]
     click.echo(
         f"chain {integrity['algorithm']} over {integrity['records']:,} decisions: "
@@ -89,7 +104,7 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
 
 
 @click.command("replay")
-@click.option("--policy", "policy_path", required=True, metavar="PACK.yaml",
+@click.option("--policy", "policy_path", required=True, metavar="FILE|PACK",
               help="The policy to decide with: the current pack or a draft (what if).")
 @policy_root_option
 @click.argument("files", nargs=-1, metavar="[EVENTS.jsonl ...]")
@@ -112,7 +127,7 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
               help="Kafka bootstrap servers (env AUDITOR_BOOTSTRAP_SERVERS).")
 @click.option("--live-decisions", "live_topic", metavar="TOPIC",
               help="Compare with the worker's decisions on this topic (e.g. auditor.decisions).")
-@click.option("--baseline-policy", metavar="PACK.yaml",
+@click.option("--baseline-policy", metavar="FILE|PACK",
               help="Compare with the decisions of this policy on the same input.")
 @click.option("--out", "out_dir", default="audit-report", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Directory to write to.")

@@ -17,6 +17,7 @@ from auditor.cli.common import policy_root_option, settings_or_exit
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
+from auditor.policy.packs import pack_names, resolve_policy
 from auditor.stream.memory import changelog_topic
 from auditor.stream.settings import Settings
 from auditor.stream.source import partitions_of
@@ -71,7 +72,7 @@ def load_engine_or_alert(settings: Settings) -> Engine:
     fails to load is seen as itself rather than as a worker that is down.
     """
     try:
-        return Engine(load_policy(str(settings.policy), roots=settings.policy_roots))
+        return Engine(load_policy(resolve_policy(settings.policy), roots=settings.policy_roots))
     except PolicyError as exc:
         errors = str(exc)
     except LegalTablesError as exc:
@@ -134,6 +135,9 @@ def run_worker(settings: Settings) -> None:
     )
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True,
                           redirect_stdouts=False, override_logging=False)
+    if not worker.stdout.isatty():
+        # Faust's start-up spinner writes terminal control codes even into a log file.
+        worker.spinner = None
     # Full collections rescan every live object: with the policy, the libraries, the
     # decision cache and the memory that is 50-120 ms, the pauses behind the p99 latency
     # (bench/README.md). What is loaded so far lives as long as the process: freeze it;
@@ -144,21 +148,34 @@ def run_worker(settings: Settings) -> None:
     worker.execute_from_commandline()
 
 
+def _setting(name: str, text: str) -> str:
+    """Help text with the setting's environment variable and default (from Settings)."""
+    default = Settings.model_fields[name].default
+    if isinstance(default, tuple):
+        default = ",".join(default)
+    shown = "unset" if default is None else default
+    return f"{text} [env AUDITOR_{name.upper()}; default: {shown}]"
+
+
 @click.command()
-@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
-              help="Policy pack [env AUDITOR_POLICY].")
+@click.option("--policy", metavar="FILE|PACK",
+              help=_setting("policy", "Policy pack: a file, or a shipped pack ("
+                            + ", ".join(pack_names()) + ")."))
 @policy_root_option
-@click.option("--bootstrap-servers", help="Kafka bootstrap [env AUDITOR_BOOTSTRAP_SERVERS].")
-@click.option("--topic", "topics", multiple=True, help="Input topic(s) [AUDITOR_INPUT_TOPICS].")
-@click.option("--group-id", help="Consumer group [AUDITOR_GROUP_ID].")
-@click.option("--worker-id", help="Name of this worker in logs and dead-letter headers.")
-@click.option("--partitions", type=int, help="Partitions of topics the worker creates.")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--bootstrap-servers", help=_setting("bootstrap_servers", "Kafka bootstrap."))
+@click.option("--topic", "topics", multiple=True, help=_setting("input_topics", "Input topic(s)."))
+@click.option("--group-id", help=_setting("group_id", "Consumer group."))
+@click.option("--worker-id",
+              help=_setting("worker_id", "Name of this worker in logs and dead-letter headers."))
+@click.option("--partitions", type=int,
+              help=_setting("partitions", "Partitions of topics the worker creates."))
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+              help=_setting("log_level", "Log level."))
 @click.option("--metrics-port", type=int,
-              help="Port of /metrics, 0 = a free one [AUDITOR_METRICS_PORT, 9464].")
+              help=_setting("metrics_port", "Port of /metrics, /livez, /readyz; 0 = a free one."))
 @click.option("--alertmanager-url",
-              help="Push violation alerts to this Alertmanager [AUDITOR_ALERTMANAGER_URL].")
-def worker(policy: Path | None, policy_roots: tuple[Path, ...], bootstrap_servers: str | None,
+              help=_setting("alertmanager_url", "Push violation alerts to this Alertmanager."))
+def worker(policy: str | None, policy_roots: tuple[Path, ...], bootstrap_servers: str | None,
            topics: tuple[str, ...], group_id: str | None, worker_id: str | None,
            partitions: int | None, log_level: str | None, metrics_port: int | None,
            alertmanager_url: str | None) -> None:

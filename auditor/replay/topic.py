@@ -46,9 +46,9 @@ class PartitionPlan:
 
     partition: int
     low: int
-    high: int  # the end offset captured at the start: records appended later are not read
+    high: int  # the end offset the broker reported at the start
     start: int  # first offset read
-    end: int  # offset it stops before
+    end: int  # offset it stops before: the end seen at the start (or --end-offset)
     records_read: int = 0
     in_window: int = 0
     first_offset: int | None = None  # first and last offsets inside the window
@@ -60,6 +60,7 @@ class PartitionPlan:
             "partition": self.partition,
             "start_offset": self.start,
             "end_offset": self.end,
+            "reported_end_offset": self.high,
             "records_read": self.records_read,
             "records_in_window": self.in_window,
             "first_offset": self.first_offset,
@@ -71,10 +72,14 @@ class TopicSource:
     """The records of one topic inside a Window, partition by partition in offset order.
 
     Start offsets come from ``offsets_for_times(window start - grace)`` (and
-    ``--start-offset``); end offsets are the high watermarks captured by ``plan()``, so a
-    live topic still gives a finite run and a re-run with the same plan reads the same
-    records. Record timestamps are filtered client-side (CreateTime is not monotonic), so
-    reading goes on to the end offset rather than stopping at the first late timestamp.
+    ``--start-offset``); end offsets are fixed by ``plan()``, so a live topic still gives a
+    finite run and a re-run with the same plan reads the same records. ``plan()`` does not
+    trust the end offset the broker reports: it reads on from there to the end the
+    consumer sees (the partition-EOF event), which costs one empty fetch on Apache Kafka;
+    a broker that under-reports (the embedded one does for multi-record batches) is
+    caught, and the report shows both figures. Record timestamps are filtered client-side
+    (CreateTime is not monotonic), so reading goes on to the end offset rather than
+    stopping at the first late timestamp.
     The consumer never joins its group and commits nothing.
     """
 
@@ -138,9 +143,30 @@ class TopicSource:
             if looked_up is not None:
                 # OFFSET_END: no record at or after the seek time, so nothing in the window.
                 start = max(start, high if looked_up == OFFSET_END else looked_up)
-            end = high if self.window.end_offset is None else min(high, self.window.end_offset)
+            seen = self._end_seen(consumer, p, high)
+            end = seen if self.window.end_offset is None else min(seen, self.window.end_offset)
             self.partitions.append(PartitionPlan(p, low, high, min(start, end), end))
         return self.partitions
+
+    def _end_seen(self, consumer: Consumer, partition: int, reported: int) -> int:
+        """Where ``partition`` ends as a consumer sees it, reading on from ``reported``."""
+        consumer.assign([TopicPartition(self.topic, partition, reported)])
+        end = reported
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            while time.monotonic() < deadline:
+                for msg in consumer.consume(num_messages=500, timeout=0.5):
+                    err = msg.error()
+                    if err is None:
+                        end = max(end, (msg.offset() or 0) + 1)
+                    elif err.code() == KafkaError._PARTITION_EOF:
+                        return max(end, msg.offset() or 0)
+                    elif err.fatal() or err.code() in _PERMANENT:
+                        raise SourceError(f"{self.topic}[{partition}]: {err.str()}")
+            raise SourceError(f"{self.topic}[{partition}]: its end was not reached in "
+                              f"{self.timeout_s:g} s from offset {reported}; is the broker up?")
+        finally:
+            consumer.unassign()
 
     def _time_offsets(self, consumer: Consumer, partitions: list[int]) -> dict[int, int]:
         seek = self.window.seek_ms

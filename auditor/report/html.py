@@ -133,7 +133,8 @@ def _scope(report: Mapping[str, Any]) -> str:
             out.append(f"<p>topic <code>{escape(source['topic'])}</code></p>")
             out.append(table(
                 [("partition", "partition"), ("start_offset", "start offset"),
-                 ("end_offset", "end offset (excl.)"), ("records_read", "records read"),
+                 ("end_offset", "end offset reported"), ("read_to_offset", "read to (excl.)"),
+                 ("records_read", "records read"),
                  ("records_in_window", "in window"), ("first_offset", "first in window"),
                  ("last_offset", "last in window")],
                 source["partitions"],

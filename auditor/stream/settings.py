@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUDITOR_", frozen=True, extra="forbid",
                                       hide_input_in_errors=True)
 
-    policy: Path = Field(default=Path("policies/natterbox.yaml"), description="policy pack")
+    policy: str = Field(default="natterbox",
+                        description="policy pack: a file, or the name of a shipped pack")
     # Folders the pack's includes may come from besides its own (docs/policy-format.md).
     policy_roots: tuple[Path, ...] = ()
     bootstrap_servers: str = "127.0.0.1:9092"

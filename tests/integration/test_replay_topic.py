@@ -193,7 +193,7 @@ def test_topic_report_equals_auditor_check_and_two_runs_are_identical(
         tally.add(d)
         chain.add(orjson.loads(d.to_json()))
     assert report["verdicts"] == {v: tally.verdicts[v] for v in ("allow", "violation", "invalid")}
-    assert report["scope"]["decisions"] == tally.events
+    assert report["scope"]["decisions"] == tally.events + tally.deadlines
     assert {(r["rule"], r["kind"], r["severity"], r["effect"]): r["findings"]
             for r in report["findings"]["by_rule"]} == dict(tally.by_rule)
     # One partition in file order and one memory store: the very decisions of `check`.

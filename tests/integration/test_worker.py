@@ -163,6 +163,7 @@ def test_graceful_stop_on_sigterm(cluster: Cluster) -> None:
     cluster.produce(topics.input, (event(i) for i in range(500)))
     cluster.read(topics.decisions, until=lambda r: len(r) >= 500)
     assert worker.kill(signal.SIGTERM) == 0
+    assert "\x1b" not in worker.output()  # a log file gets no terminal control codes
     # Offsets were committed: a new worker in the same group decides nothing again.
     cluster.start_worker(topics, name="worker-2")
     cluster.produce(topics.input, [event(10_000)])

@@ -222,3 +222,20 @@ def test_summary_counts_events_apart_from_deadlines_and_never_cuts_rule_names() 
     assert "…" not in text
     for examples in tally.examples.values():
         assert len(examples) == len(set(examples))
+
+
+def test_a_shipped_pack_is_named_from_any_directory(tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_bytes((ROOT / "examples" / "natterbox.jsonl").read_bytes())
+    result = subprocess.run(
+        [sys.executable, "-m", "auditor", "check", "--policy", "natterbox", str(events),
+         "--format", "summary"],
+        cwd=tmp_path, capture_output=True, timeout=60, check=False,
+    )
+    assert b"events: 2000  allow: 1887  violation: 106  invalid: 7" in result.stdout, result.stderr
+    unknown = run("check", "--policy", "natterbx", str(events))
+    assert unknown.returncode == 2
+    assert b"no shipped pack of that name (shipped: 24calldesk, clevercall" in unknown.stderr
+    help_text = subprocess.run([sys.executable, "-m", "auditor", "worker", "--help"],
+                               capture_output=True, timeout=60, check=False).stdout
+    assert b"default: natterbox" in help_text
