@@ -1,5 +1,7 @@
 # The auditor image: docker-compose.yml runs `auditor worker` and the demo traffic from it.
-FROM python:3.11-slim
+# One fixed base image: the tag names the Python release, the digest (of the tag's
+# multi-architecture index) is what Docker pulls (docs/reproducibility.md: how to move it).
+FROM python:3.11.14-slim@sha256:c8271b1f627d0068857dce5b53e14a9558603b527e46f1f901722f935b786a39
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -7,12 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Install the package from a copy of the source: auditor/_schemas is a link to ../schemas,
-# so schemas/ must sit beside auditor/ for the JSON Schemas to land in the wheel.
+# so schemas/ must sit beside auditor/ for the JSON Schemas to land in the wheel. The lock
+# file holds every dependency to the versions CI tested.
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY schemas ./schemas
 COPY auditor ./auditor
-RUN pip install . && rm -rf /src
+RUN pip install -c requirements.lock . && rm -rf /src
 
 # Policy packs (AUDITOR_POLICY names one) and the seed packs' example traffic.
 WORKDIR /app

@@ -532,9 +532,12 @@ def test_the_traffic_command_uses_real_cli_options() -> None:
 
 def test_dockerfile_builds_the_worker_image_as_the_brief_says() -> None:
     instructions = _instructions()
-    assert instructions[0] == ("FROM", "python:3.11-slim")
+    word, base = instructions[0]
+    assert word == "FROM"
+    # An exact Python release and the digest of its image (docs/reproducibility.md).
+    assert re.fullmatch(r"python:3\.11\.\d+-slim@sha256:[0-9a-f]{64}", base), base
     runs = " ".join(rest for word, rest in instructions if word == "RUN")
-    assert "pip install ." in runs
+    assert "pip install -c requirements.lock ." in runs
     users = [rest for word, rest in instructions if word == "USER"]
     assert users, "the image runs as a non-root user"
     assert users[-1] not in ("root", "0"), "the image runs as a non-root user"

@@ -6,27 +6,36 @@ import csv
 import dataclasses
 import gzip
 import json
+import os
 import re
-from importlib import resources
+from importlib import metadata, resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pytest
 
-from auditor.locations import PROVIDERS, CloudCatalogue, Region, load_catalogue
-from auditor.locations import catalogue as catalogue_module
-from auditor.locations.catalogue import (
+from auditor.locations import PROVIDERS, CloudCatalogue, Region, load_catalogue, regenerate
+from auditor.locations.catalogue import CATALOGUE_FILE, format_catalogue, parse_catalogue
+from auditor.locations.regenerate import (
     AWS_PARTITIONS,
     AWS_TABLE,
     AZURE_TABLE,
     GCP_TABLE,
-    botocore_aws_regions,
-    botocore_partitions,
+    SOURCES_DIR,
+    TABLES,
+    Endpoints,
+    RegenerateError,
+    aws_regions,
+    installed_botocore,
+    partitions,
     read_region_table,
 )
 
-TABLES = (AWS_TABLE, AZURE_TABLE, GCP_TABLE)
+ROOT = Path(__file__).resolve().parents[2]
 CHECKED = "2026-11-23"
+# The catalogue's digest (every decision's policy.version hashes it): it changes only with
+# a reviewed regeneration of data/regions.csv.
+VERSION = "sha256:074527febc3b2a0b206ba6b9076bbab3b8e18d65b2ad765ab85286b256d1a9cd"
 
 REQUIRED_AZURE = {
     "westeurope", "northeurope", "uksouth", "ukwest", "germanywestcentral", "swedencentral",
@@ -47,55 +56,207 @@ REQUIRED_GCP = {
 
 
 def _raw_rows(filename: str) -> list[list[str]]:
-    """The CSV's data rows, parsed independently of the code under test."""
-    text = (resources.files("auditor.locations") / "data" / filename).read_text("utf-8")
+    """A source CSV's data rows, parsed independently of the code under test."""
+    text = (SOURCES_DIR / filename).read_text("utf-8")
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     rows = list(csv.reader(lines))
     assert rows[0] == ["region", "country", "name"]
     return rows[1:]
 
 
-def test_data_directory_ships_with_the_package() -> None:
+def _locked_botocore() -> str:
+    """The botocore version requirements.lock pins."""
+    match = re.search(r"^botocore==(\S+)$", (ROOT / "requirements.lock").read_text(), re.M)
+    assert match is not None, "requirements.lock pins no botocore"
+    return match.group(1)
+
+
+def _endpoints(*parts: tuple[str, dict[str, str]]) -> Endpoints:
+    """Fake botocore endpoint data: (partition, {region: description}) pairs."""
+    data = {
+        "partitions": [
+            {"partition": name, "regions": {r: {"description": d} for r, d in regions.items()}}
+            for name, regions in parts
+        ]
+    }
+    return Endpoints(data, "botocore 0.0.0 endpoints.json")
+
+
+def _real_tables() -> dict[str, regenerate.RegionTable]:
+    return {name: read_region_table(SOURCES_DIR / name) for name in TABLES}
+
+
+# --- The checked-in catalogue ---------------------------------------------------------------
+
+
+def test_the_catalogue_ships_with_the_package() -> None:
     data = resources.files("auditor.locations") / "data"
-    assert data.is_dir()
-    names = {entry.name for entry in data.iterdir()}
-    assert set(TABLES) <= names
+    assert (data / CATALOGUE_FILE).is_file()
+    assert load_catalogue().digest == VERSION
+
+
+def test_the_catalogue_is_what_the_script_makes_from_the_locked_botocore() -> None:
+    installed, locked = metadata.version("botocore"), _locked_botocore()
+    if installed != locked and not os.environ.get("CI"):
+        pytest.skip(
+            f"botocore {installed} is installed, requirements.lock pins {locked}: install with "
+            "PIP_CONSTRAINT=requirements.lock to compare (CI does)"
+        )
+    made = regenerate.generate()
+    shipped = regenerate.CATALOGUE_PATH.read_text("utf-8")
+    assert made == shipped, (
+        f"{CATALOGUE_FILE} is not what botocore {installed} and the sources make: "
+        "run python -m auditor.locations.regenerate and review the diff; "
+        + "; ".join(regenerate.describe_change(parse_catalogue(shipped), parse_catalogue(made)))
+    )
+    assert regenerate.main(["--check"]) == 0
+
+
+def test_decisions_need_no_botocore(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The runtime reads only the data file: hide botocore and load afresh.
+    real_files = resources.files
+
+    def no_botocore(package: str) -> Traversable:
+        if package == "botocore":
+            raise ModuleNotFoundError("botocore")
+        return real_files(package)
+
+    monkeypatch.setattr(resources, "files", no_botocore)
+    load_catalogue.cache_clear()
+    try:
+        assert load_catalogue().digest == VERSION
+    finally:
+        load_catalogue.cache_clear()
+    source = (ROOT / "auditor" / "locations" / "catalogue.py").read_text("utf-8")
+    assert "botocore" not in source
+
+
+def test_a_hand_edited_catalogue_is_refused() -> None:
+    text = regenerate.CATALOGUE_PATH.read_text("utf-8")
+    edited = text.replace("aws,eu-west-2,GB,", "aws,eu-west-2,IE,")
+    assert edited != text
+    with pytest.raises(ValueError, match="regenerate"):
+        parse_catalogue(edited)
+    unsourced = "".join(line for line in text.splitlines(True) if "# source gcp" not in line)
+    with pytest.raises(ValueError, match="source"):
+        parse_catalogue(unsourced)
+    with pytest.raises(ValueError, match="header"):
+        parse_catalogue("# version: x\nregion,country\n")
+
+
+def test_the_catalogue_file_round_trips() -> None:
+    catalogue = load_catalogue()
+    again = parse_catalogue(format_catalogue(catalogue))
+    assert again.regions() == catalogue.regions()
+    assert again.sources == catalogue.sources
+    assert again.digest == catalogue.digest
+    with pytest.raises(ValueError, match="no source"):
+        format_catalogue(CloudCatalogue(catalogue.regions()))
+
+
+# --- Regenerating it --------------------------------------------------------------------------
 
 
 def test_every_botocore_region_of_the_public_partitions_has_a_country() -> None:
-    botocore_regions = botocore_aws_regions()
+    botocore_regions = aws_regions(installed_botocore().data)
     mapped = {row[0] for row in _raw_rows(AWS_TABLE)}
-    missing = sorted(set(botocore_regions) - mapped)
-    assert not missing, (
-        f"botocore knows AWS regions that {AWS_TABLE} does not map to a country: "
-        + ", ".join(f"{r} ({botocore_regions[r]})" for r in missing)
-    )
-    catalogue = load_catalogue()
-    for region in botocore_regions:
-        assert catalogue.country(f"aws:{region}") is not None, region
+    assert set(botocore_regions) == mapped
 
 
 def test_botocore_partitions_are_all_classified() -> None:
     # A new partition must be consciously included or excluded, not silently dropped.
     unknown = [
-        p for p in botocore_partitions() if p not in AWS_PARTITIONS and not p.startswith("aws-iso")
+        p
+        for p in partitions(installed_botocore().data)
+        if p not in AWS_PARTITIONS and not p.startswith("aws-iso")
     ]
     assert not unknown, f"botocore has partitions neither included nor excluded: {unknown}"
 
 
+def test_regenerating_refuses_what_it_cannot_place() -> None:
+    tables = _real_tables()
+    known = {row[0]: row[2] for row in _raw_rows(AWS_TABLE)}
+    full = _endpoints(("aws", known), ("aws-iso", {"us-iso-east-1": "US ISO East"}))
+    assert regenerate.build(full, tables).country("aws:eu-west-2") == "GB"
+    assert regenerate.build(full, tables).country("aws:us-iso-east-1") is None
+    new_region = _endpoints(("aws", {**known, "eu-west-9": "Europe (Nowhere)"}))
+    with pytest.raises(RegenerateError, match=r"no country .*eu-west-9 \(Europe \(Nowhere\)\)"):
+        regenerate.build(new_region, tables)
+    retired = _endpoints(("aws", {r: d for r, d in known.items() if r != "eu-west-2"}))
+    with pytest.raises(RegenerateError, match=r"does not know .*eu-west-2"):
+        regenerate.build(retired, tables)
+    new_partition = _endpoints(("aws", known), ("aws-moon", {"moon-1": "Moon"}))
+    with pytest.raises(RegenerateError, match="neither included nor excluded: aws-moon"):
+        regenerate.build(new_partition, tables)
+
+
+def test_a_change_is_described_for_review() -> None:
+    old = load_catalogue()
+    rows = [
+        dataclasses.replace(r, country="FR") if r.location == "aws:eu-west-2" else r
+        for r in old.regions()
+        if r.location != "gcp:europe-west2"
+    ]
+    new = CloudCatalogue([*rows, Region("gcp", "europe-west99", "DE", "x")], old.sources)
+    assert regenerate.describe_change(old, new) == [
+        "added gcp:europe-west99 (DE)",
+        "removed gcp:europe-west2",
+        "moved aws:eu-west-2: GB -> FR",
+        f"version {old.digest} -> {new.digest}: every decision's policy.version changes",
+    ]
+
+
+def test_compressed_botocore_endpoints_are_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    endpoints = {
+        "partitions": [
+            {"partition": "aws", "regions": {"eu-west-2": {"description": "Europe (London)"}}},
+            {"partition": "aws-iso", "regions": {"us-iso-east-1": {"description": "US ISO East"}}},
+        ]
+    }
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "endpoints.json.gz").write_bytes(
+        gzip.compress(json.dumps(endpoints).encode("utf-8"))
+    )
+    real_files = resources.files
+
+    def fake_files(package: str) -> Traversable:
+        return tmp_path if package == "botocore" else real_files(package)
+
+    monkeypatch.setattr(resources, "files", fake_files)
+    read = installed_botocore()
+    assert read.label.endswith(" endpoints.json.gz")
+    assert aws_regions(read.data) == {"eu-west-2": "Europe (London)"}
+    assert partitions(read.data) == ["aws", "aws-iso"]
+
+
+def test_malformed_table_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "dup.csv").write_text(
+        "# checked: 2026-11-23\nregion,country,name\na-1,GB,x\na-1,IE,y\n", "utf-8"
+    )
+    (tmp_path / "undated.csv").write_text("region,country,name\na-1,GB,x\n", "utf-8")
+    (tmp_path / "header.csv").write_text("# checked: 2026-11-23\nregion,name\na-1,x\n", "utf-8")
+    with pytest.raises(ValueError, match="twice"):
+        read_region_table(tmp_path / "dup.csv")
+    with pytest.raises(ValueError, match="checked"):
+        read_region_table(tmp_path / "undated.csv")
+    with pytest.raises(ValueError, match="header"):
+        read_region_table(tmp_path / "header.csv")
+
+
 def test_classified_partitions_are_excluded() -> None:
-    regions = botocore_aws_regions()
+    regions = aws_regions(installed_botocore().data)
     assert not [r for r in regions if "-iso" in r]
     catalogue = load_catalogue()
     assert catalogue.country("aws:us-iso-east-1") is None
     assert catalogue.country("aws:us-isob-east-1") is None
 
 
-def test_aws_regions_all_come_from_botocore() -> None:
-    botocore_regions = set(botocore_aws_regions())
+def test_aws_regions_are_botocores() -> None:
     aws = {r.region for r in load_catalogue().regions("aws")}
-    assert aws == botocore_regions & {row[0] for row in _raw_rows(AWS_TABLE)}
-    assert aws  # the installed botocore has regions
+    assert aws == {row[0] for row in _raw_rows(AWS_TABLE)}
+    assert aws
 
 
 def test_aws_csv_rows_look_like_public_partition_regions() -> None:
@@ -103,6 +264,9 @@ def test_aws_csv_rows_look_like_public_partition_regions() -> None:
     pattern = re.compile(r"(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|eusc-de)-[a-z]+-\d+")
     for region, _country, _name in _raw_rows(AWS_TABLE):
         assert pattern.fullmatch(region), region
+
+
+# --- Lookups ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -219,11 +383,11 @@ def test_csv_has_no_duplicate_rows(filename: str) -> None:
 
 @pytest.mark.parametrize("filename", TABLES)
 def test_csv_header_states_source_and_date(filename: str) -> None:
-    text = (resources.files("auditor.locations") / "data" / filename).read_text("utf-8")
+    text = (SOURCES_DIR / filename).read_text("utf-8")
     comments = [line for line in text.splitlines() if line.startswith("#")]
     assert any(line.startswith("# source:") for line in comments), filename
     assert f"# checked: {CHECKED}" in comments, filename
-    assert read_region_table(filename).checked == CHECKED
+    assert read_region_table(SOURCES_DIR / filename).checked == CHECKED
 
 
 def test_required_azure_and_gcp_regions_present() -> None:
@@ -330,60 +494,3 @@ def test_sources_name_origin_and_date() -> None:
     # The property hands out a copy: callers cannot corrupt the catalogue.
     sources["aws"] = "tampered"
     assert load_catalogue().sources["aws"] != "tampered"
-
-
-def test_missing_csv_row_makes_a_botocore_region_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = read_region_table(AWS_TABLE)
-    trimmed = dataclasses.replace(real, rows=tuple(r for r in real.rows if r[0] != "eu-west-2"))
-
-    def fake_read(filename: str) -> catalogue_module.RegionTable:
-        return trimmed if filename == AWS_TABLE else read_region_table(filename)
-
-    monkeypatch.setattr(catalogue_module, "read_region_table", fake_read)
-    load_catalogue.cache_clear()
-    try:
-        catalogue = load_catalogue()
-        assert catalogue.country("aws:eu-west-2") is None
-        assert catalogue.country("aws:eu-west-1") == "IE"
-    finally:
-        load_catalogue.cache_clear()
-
-
-def test_compressed_botocore_endpoints_are_read(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    endpoints = {
-        "partitions": [
-            {"partition": "aws", "regions": {"eu-west-2": {"description": "Europe (London)"}}},
-            {"partition": "aws-iso", "regions": {"us-iso-east-1": {"description": "US ISO East"}}},
-        ]
-    }
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "endpoints.json.gz").write_bytes(
-        gzip.compress(json.dumps(endpoints).encode("utf-8"))
-    )
-    real_files = resources.files
-
-    def fake_files(package: str) -> Traversable:
-        return tmp_path if package == "botocore" else real_files(package)
-
-    monkeypatch.setattr(resources, "files", fake_files)
-    assert botocore_aws_regions() == {"eu-west-2": "Europe (London)"}
-    assert botocore_partitions() == ["aws", "aws-iso"]
-
-
-def test_malformed_table_is_rejected(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "dup.csv").write_text(
-        "# checked: 2026-11-23\nregion,country,name\na-1,GB,x\na-1,IE,y\n", "utf-8"
-    )
-    (data / "undated.csv").write_text("region,country,name\na-1,GB,x\n", "utf-8")
-    (data / "header.csv").write_text("# checked: 2026-11-23\nregion,name\na-1,x\n", "utf-8")
-    monkeypatch.setattr(catalogue_module, "_data_dir", lambda: data)
-    with pytest.raises(ValueError, match="twice"):
-        read_region_table("dup.csv")
-    with pytest.raises(ValueError, match="checked"):
-        read_region_table("undated.csv")
-    with pytest.raises(ValueError, match="header"):
-        read_region_table("header.csv")

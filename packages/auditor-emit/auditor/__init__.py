@@ -1,0 +1,1 @@
+../../../auditor/__init__.py
