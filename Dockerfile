@@ -8,12 +8,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Install the package from a copy of the source: auditor/_schemas is a link to ../schemas,
-# so schemas/ must sit beside auditor/ for the JSON Schemas to land in the wheel. The lock
-# file holds every dependency to the versions CI tested.
+# Install the package from a copy of the source: auditor/_schemas and auditor/_packs are
+# links to ../schemas and ../policies, so those must sit beside auditor/ for the JSON
+# Schemas and the shipped packs to land in the wheel. The lock file holds every
+# dependency to the versions CI tested.
 WORKDIR /src
 COPY pyproject.toml README.md requirements.lock ./
 COPY schemas ./schemas
+COPY policies ./policies
 COPY auditor ./auditor
 RUN pip install -c requirements.lock . && rm -rf /src
 
