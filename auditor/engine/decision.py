@@ -128,14 +128,18 @@ class Decision:
         return result
 
 
-@dataclass(frozen=True, slots=True)
 class Step:
     """What deciding one input gives: the deadlines its event time passed, then its own
     decision. ``invalid`` says why an input is not an event (its dead-letter reason)."""
 
-    decision: Decision
-    deadlines: tuple[Decision, ...] = ()
-    invalid: Invalid | None = None
+    # A plain class: made once per event, and a frozen dataclass's __init__ costs 3x.
+    __slots__ = ("deadlines", "decision", "invalid")
+
+    def __init__(self, decision: Decision, deadlines: tuple[Decision, ...] = (),
+                 invalid: Invalid | None = None) -> None:
+        self.decision = decision
+        self.deadlines = deadlines
+        self.invalid = invalid
 
     def decisions(self) -> tuple[Decision, ...]:
         """Every decision, in output order: deadlines first."""

@@ -57,8 +57,8 @@ class _Memo:
     def tracing(self) -> bool:
         return self.trace is not None
 
-    def schedule(self, key: MemoryKey, due: float) -> None:
-        self.memory.schedule(self.store, key.text(), due)
+    def schedule(self, key: str, due: float) -> None:
+        self.memory.schedule(self.store, key, due)
 
     def note(self, text: str) -> None:
         if self.trace is not None and self.rule is not None:

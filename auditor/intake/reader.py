@@ -50,7 +50,9 @@ class Intake:
         value = strict_json.decode(raw)
         if type(value) is Invalid:
             return value
-        return self.read_value(value)
+        if type(value) is dict and "eventType" in value:  # is_run_event, inlined: hot path
+            return self.read_value(value)
+        return parse_event(value)
 
     def read_value(self, value: object) -> Event | Invalid:
         if is_run_event(value):

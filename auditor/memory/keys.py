@@ -34,9 +34,18 @@ class MemoryKey(NamedTuple):
         return cls(tag, parts)
 
     def text(self) -> str:
-        return "|".join((self.tag, *(_escape(p) for p in self.parts)))
+        return key_text(self.tag, *self.parts)
 
     @classmethod
     def parse(cls, text: str) -> MemoryKey:
         tag, *parts = text.split("|")
         return cls(tag, tuple(_unescape(p) for p in parts))
+
+
+def key_text(tag: str, *parts: str) -> str:
+    """``MemoryKey(tag, parts).text()`` without making the key: on the hot path."""
+    joined = "|".join(parts)
+    # The common key needs no escaping: one join and two scans.
+    if parts and "%" not in joined and joined.count("|") == len(parts) - 1:
+        return f"{tag}|{joined}"
+    return "|".join((tag, *(_escape(p) for p in parts)))

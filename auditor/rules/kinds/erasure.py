@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.memory import DAY, Memo, MemoryKey, Overdue, Seen
+from auditor.memory import DAY, Memo, MemoryKey, Overdue, Seen, key_text
 from auditor.policy.model import Rule
 from auditor.rules.base import Check, RuleKind
 from auditor.rules.facts import PAST
@@ -29,20 +29,21 @@ class ErasureMemory:
                 memo.note("no subject key on this event")
             return
         store = memo.store
-        places_key = MemoryKey.of("st", "-", seen.subject)
-        request_key = MemoryKey.of("er", rule.id, seen.subject)
-        deadline_key = MemoryKey.of("ed", rule.id, seen.subject)
+        # Each key's text made once: this runs for every event of a remembered subject.
+        places_key = key_text("st", "-", seen.subject)
+        request_key = key_text("er", rule.id, seen.subject)
+        deadline_key = key_text("ed", rule.id, seen.subject)
         place = seen.system or seen.destination
-        places = store.get(places_key.text())
+        places = store.get(places_key)
         if seen.operation == "erasure_request":
-            if store.get(request_key.text()) is None:
-                store.put(request_key.text(),
+            if store.get(request_key) is None:
+                store.put(request_key,
                           {"at": seen.at, "event": seen.event_id, "until": seen.at + memo.ttl})
                 memo.schedule(request_key, seen.at + memo.ttl)
                 pending = sorted(places["places"]) if places else []
                 if pending:
                     due = seen.at + rule.params["deadline_days"] * DAY
-                    store.put(deadline_key.text(),
+                    store.put(deadline_key,
                               {"due": due, "event": seen.event_id, "pending": pending})
                     memo.schedule(deadline_key, due)
                     if memo.tracing:
@@ -53,15 +54,15 @@ class ErasureMemory:
                               "known")
             return
         if seen.operation in CLEAR_OPERATIONS:
-            deadline = store.get(deadline_key.text())
+            deadline = store.get(deadline_key)
             if deadline is not None and place in deadline["pending"]:
                 deadline["pending"].remove(place)
-                store.put(deadline_key.text(), deadline)
+                store.put(deadline_key, deadline)
                 if memo.tracing:
                     memo.note(f"{place} cleared for the erasure of subject {seen.subject}")
             if places is not None and place in places["places"]:
                 places["places"].remove(place)
-                store.put(places_key.text(), places)
+                store.put(places_key, places)
             return
         if seen.operation == "store":
             # Every store of a subject the auditor has seen: what an erasure must delete.
@@ -71,10 +72,10 @@ class ErasureMemory:
             if place not in places["places"]:
                 places["places"].append(place)
             places["until"] = seen.at + memo.ttl
-            store.put(places_key.text(), places)
+            store.put(places_key, places)
             if memo.tracing:
                 memo.note(f"subject {seen.subject} is stored in {place}")
-        request = store.get(request_key.text())
+        request = store.get(request_key)
         if request is not None and seen.operation in USE_OPERATIONS:
             yield Check(
                 True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.memory import Memo, MemoryKey, Overdue, Seen
+from auditor.memory import Memo, MemoryKey, Overdue, Seen, key_text
 from auditor.policy.model import Rule
 from auditor.rules.base import Check, RuleKind
 
@@ -23,7 +23,7 @@ class FirstRegion:
             if memo.tracing:
                 memo.note("no tenant or home region on this event")
             return
-        key = MemoryKey.of("hr", seen.tenant).text()
+        key = key_text("hr", seen.tenant)
         first = memo.store.get(key)
         if first is None:
             memo.store.put(key, {"region": seen.home_region, "since": seen.at,

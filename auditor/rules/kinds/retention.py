@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.memory import DAY, Memo, MemoryKey, Overdue, Seen
+from auditor.memory import DAY, Memo, MemoryKey, Overdue, Seen, key_text
 from auditor.policy.model import Rule
 from auditor.rules.base import Check, ParamContext, RuleKind
 from auditor.rules.facts import Facts, Places
@@ -63,9 +63,9 @@ class TrackDeletion:
             if memo.tracing:
                 memo.note("no subject key or destination.system: no copy to track")
             return
-        key = MemoryKey.of("rt", rule.id, owner, seen.destination)
+        key = key_text("rt", rule.id, owner, seen.destination)
         if seen.operation in CLEAR_OPERATIONS:
-            memo.store.delete(key.text())
+            memo.store.delete(key)
             if memo.tracing:
                 memo.note(f"closes the deletion deadline of {owner} in {seen.destination}")
             return
@@ -73,7 +73,7 @@ class TrackDeletion:
         # 0 days means not kept at all (runtime handling): there is no copy to delete later.
         if seen.operation == "store" and days:
             due = seen.at + days * DAY
-            memo.store.put(key.text(), {
+            memo.store.put(key, {
                 "due": due,
                 "event": seen.event_id,
                 "subject": owner,
