@@ -7,9 +7,13 @@ from typing import Any
 from auditor.events.invalid import Invalid
 
 FACET = "auditor_dataFlow"
+# Versioned and immutable, as OpenLineage asks of custom facets: a change to the facet is a
+# new version folder beside this one (schemas/openlineage/facets/), never an edit. Readers
+# take the facet whatever version its RunEvent names.
+FACET_VERSION = "1-0-0"
 FACET_SCHEMA_URL = (
-    "https://auditor.dev/schemas/openlineage/auditor-data-flow-run-facet.json"
-    "#/$defs/AuditorDataFlowRunFacet"
+    f"https://auditor.dev/schemas/openlineage/facets/{FACET_VERSION}/"
+    "auditor-data-flow-run-facet.json#/$defs/AuditorDataFlowRunFacet"
 )
 
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from auditor.cli import main
 from auditor.engine import Decision
 from auditor.intake import BATCH_CONTENT_TYPE
+from auditor.intake.openlineage import FACET_SCHEMA_URL
 from auditor.report import HashChain
 from auditor.suites.runner import run_suite
 from tests.integration.conftest import Cluster
@@ -35,10 +36,7 @@ def _run_event(event: dict[str, Any], n: int) -> bytes:
     """An OpenLineage RunEvent carrying ``event`` in the auditor's run facet."""
     facet = {k: v for k, v in event.items() if k != "event_time"}
     facet["_producer"] = "https://github.com/OpenLineage/OpenLineage/tree/1.20.0/client/python"
-    facet["_schemaURL"] = (
-        "https://auditor.dev/schemas/openlineage/auditor-data-flow-run-facet.json"
-        "#/$defs/AuditorDataFlowRunFacet"
-    )
+    facet["_schemaURL"] = FACET_SCHEMA_URL
     return orjson.dumps({
         "eventType": "COMPLETE",
         "eventTime": event["event_time"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -11,12 +12,20 @@ from referencing.jsonschema import DRAFT202012
 
 from auditor import schemas
 from auditor.events import Invalid
-from auditor.intake.openlineage import FACET, unwrap_run_event
+from auditor.intake.openlineage import (
+    FACET,
+    FACET_SCHEMA_URL,
+    FACET_VERSION,
+    unwrap_run_event,
+)
 from tests.openlineage_facet import golden_run_event
 from tests.unit.helpers import ROOT, decide, example_engine
 
 GOLDEN = ROOT / "schemas" / "openlineage" / "example-run-event.json"
-FACET_SCHEMA = ROOT / "schemas" / "openlineage" / "auditor-data-flow-run-facet.json"
+FACETS = ROOT / "schemas" / "openlineage" / "facets"
+FACET_SCHEMA = FACETS / FACET_VERSION / "auditor-data-flow-run-facet.json"
+# Published facet versions and the sha256 of their schema: a version never changes.
+PUBLISHED = {"1-0-0": "a566c28c46d88ba27b2b0a156a7d96cbda8680d35efd32465b7c743d8976b510"}
 # OpenLineage's own RunFacet definition, reduced to what a run facet must have (no network).
 RUN_FACET: dict[str, Any] = {
     "$id": "https://openlineage.io/spec/2-0-2/OpenLineage.json",
@@ -28,6 +37,17 @@ RUN_FACET: dict[str, Any] = {
         }
     },
 }
+
+
+def test_the_facet_schema_url_is_versioned_and_each_version_immutable() -> None:
+    schema = orjson.loads(FACET_SCHEMA.read_bytes())
+    assert schema["$id"] + "#/$defs/AuditorDataFlowRunFacet" == FACET_SCHEMA_URL
+    assert f"/facets/{FACET_VERSION}/" in FACET_SCHEMA_URL
+    published = {p.name: hashlib.sha256((p / FACET_SCHEMA.name).read_bytes()).hexdigest()
+                 for p in FACETS.iterdir()}
+    assert published == PUBLISHED, "a published facet schema changed: add a new version"
+    golden = orjson.loads(GOLDEN.read_bytes())["run"]["facets"][FACET]
+    assert golden["_schemaURL"] == FACET_SCHEMA_URL
 
 
 def test_golden_example_is_what_the_client_builds() -> None:
