@@ -46,6 +46,9 @@ class Outcome:
     stateful: tuple[Rule, ...] = ()
     processor: str = ""
     destination_country: str | None = None
+    # ``body`` serialised once, without its braces: every decision of this outcome splices
+    # it between its event id and its event (Decision.to_json) instead of serialising again.
+    json: bytes = b""
 
     @classmethod
     def of(
@@ -74,13 +77,18 @@ class Outcome:
         deadline = extra.pop("deadline", None)
         if deadline is not None:
             body["deadline"] = deadline
-        return cls(verdict, findings, transfer, exceptions, body, **extra)
+        return cls(verdict, findings, transfer, exceptions, body, **extra,
+                   json=orjson.dumps(body)[1:-1])
 
 
 class Decision:
-    """The decision for one event: its id, the shared outcome, and the event itself."""
+    """The decision for one event: its id, the shared outcome, and the event itself.
 
-    __slots__ = ("event", "event_id", "event_time", "outcome")
+    ``event_json`` is the event serialised as orjson writes it, when the input layer has
+    it already (it does for every event read from bytes): the record reuses it.
+    """
+
+    __slots__ = ("event", "event_id", "event_json", "event_time", "outcome")
 
     def __init__(
         self,
@@ -88,11 +96,13 @@ class Decision:
         outcome: Outcome,
         event: Any = None,
         event_time: float | None = None,
+        event_json: bytes = b"",
     ) -> None:
         self.event_id = event_id
         self.outcome = outcome
         self.event = event
         self.event_time = event_time
+        self.event_json = event_json
 
     @property
     def verdict(self) -> str:
@@ -120,7 +130,13 @@ class Decision:
         return out
 
     def to_json(self, with_event: bool = True) -> bytes:
-        return orjson.dumps(self.as_dict(with_event))
+        """The record as JSON: the bytes ``orjson.dumps(self.as_dict(with_event))`` gives,
+        spliced from the outcome's serialised body (made once per flow) and the event."""
+        head = b'{"event_id":' + orjson.dumps(self.event_id) + b","
+        if with_event and self.event is not None:
+            event = self.event_json or orjson.dumps(self.event)
+            return head + self.outcome.json + b',"event":' + event + b"}"
+        return head + self.outcome.json + b"}"
 
     def plain(self, with_event: bool = True) -> dict[str, Any]:
         """The decision as plain JSON values (dataclasses turned into dicts)."""

@@ -110,7 +110,7 @@ class Engine:
             if self._cache_max:
                 self._cache[key] = outcome
         if self.memory is None:
-            return Step(Decision(item.event_id, outcome, item.value, at))
+            return Step(Decision(item.event_id, outcome, item.value, at, item.json))
         due = self.memory.advance(store, at)
         deadlines = tuple(self._deadline(d) for d in due) if due else ()
         if outcome.stateful:
@@ -123,7 +123,7 @@ class Engine:
             if found:
                 outcome = Outcome.of((*outcome.findings, *found), outcome.transfer,
                                      outcome.exceptions, self.policy_ref)
-        return Step(Decision(item.event_id, outcome, item.value, at), deadlines)
+        return Step(Decision(item.event_id, outcome, item.value, at, item.json), deadlines)
 
     def close(self, now: float, store: Store) -> list[Decision]:
         """Deadline decisions of everything still open at ``now`` (``auditor check --now``)."""

@@ -47,3 +47,4 @@ class Event(msgspec.Struct, frozen=True, gc=False):
     subject: str | None
     system: str | None  # destination.system
     value: dict[str, Any]  # the event as decoded; it rides along in the decision record
+    json: bytes = b""  # ``value`` as orjson writes it, when the input layer has it

@@ -247,17 +247,18 @@ def _rest(obj: dict[str, Any]) -> str | None:
     return subject_key
 
 
-def parse_event(obj: object) -> Event | Invalid:
+def parse_event(obj: object, json: bytes = b"") -> Event | Invalid:
     """Validate a decoded JSON value as a v1 event.
 
     Returns the typed Event, or an Invalid naming the first wrong field and why (with the
-    input's event id when it can be read). Never raises.
+    input's event id when it can be read). ``json``: ``obj`` as orjson writes it, if the
+    caller has it (the Event keeps it for the decision record). Never raises.
     """
     if type(obj) is not dict:
         return Invalid.of("not_object", "event", f"expected a JSON object, got {_kind(obj)} "
                           f"{show(obj)}")
     try:
-        return _parse(obj)
+        return _parse(obj, json)
     except _Reject as exc:
         return exc.invalid.with_event_id(readable_event_id(obj))
     except Exception as exc:  # pragma: no cover - a bug here must still not stop a stream
@@ -265,7 +266,7 @@ def parse_event(obj: object) -> Event | Invalid:
                           readable_event_id(obj))
 
 
-def _parse(obj: dict[str, Any]) -> Event:
+def _parse(obj: dict[str, Any], json: bytes) -> Event:
     event_id = obj.get("event_id")
     if type(event_id) is not str or not 0 < len(event_id) <= 128:
         if event_id is None and "event_id" not in obj:
@@ -340,7 +341,7 @@ def _parse(obj: dict[str, Any]) -> Event:
         derogation,
         regime,
     )
-    return Event(event_id, seconds, flow, tenant_id, subject, system, obj)
+    return Event(event_id, seconds, flow, tenant_id, subject, system, obj, json)
 
 
 def validation_error(obj: object) -> str | None:

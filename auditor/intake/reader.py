@@ -47,12 +47,13 @@ class Intake:
         assert type(raw) is bytes
         if len(raw) > self.max_event_bytes:
             return self.too_large(len(raw))
-        value = strict_json.decode(raw)
-        if type(value) is Invalid:
-            return value
+        found = strict_json.decode_canonical(raw)
+        if isinstance(found, Invalid):
+            return found
+        value, canonical = found
         if type(value) is dict and "eventType" in value:  # is_run_event, inlined: hot path
             return self.read_value(value)
-        return parse_event(value)
+        return parse_event(value, canonical)
 
     def read_value(self, value: object) -> Event | Invalid:
         if is_run_event(value):

@@ -95,11 +95,19 @@ def decode(raw: bytes) -> object:
     and a number too large, a lone surrogate or bytes that are not UTF-8 are said in the
     user's terms. Every message starts ``event: not valid JSON``.
     """
+    found = decode_canonical(raw)
+    return found if isinstance(found, Invalid) else found[0]
+
+
+def decode_canonical(raw: bytes) -> tuple[object, bytes] | Invalid:
+    """As ``decode``, with the value as orjson writes it (what the duplicate-key test makes
+    anyway; b"" when it could not be made): the decision record reuses those bytes."""
     try:
         value = _loads(raw)
     except orjson.JSONDecodeError as exc:
         text = str(exc)
         return Invalid.of(_code(text), "event", "not valid JSON: " + _say(exc, raw))
+    again = b""
     # duplicate_key's fast path, inlined: this runs for every event.
     if type(value) is dict or type(value) is list:
         try:
@@ -117,7 +125,7 @@ def decode(raw: bytes) -> object:
                     "duplicate_key", "event",
                     f"not valid JSON: key {_show(key)} appears twice in one object; the "
                     "auditor does not pick one of two values: send each key once")
-    return value
+    return value, again
 
 
 def _code(message: str) -> str:

@@ -4,6 +4,7 @@ classification never raises, is deterministic and always yields a schema-valid d
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import orjson
@@ -181,3 +182,13 @@ def test_hostile_nesting_is_refused_by_the_decoder() -> None:
     good = intake.read(orjson.dumps(BASE_EVENT))
     assert isinstance(good, Event)
     assert good.value == BASE_EVENT
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values | mutated_events())
+def test_a_record_is_the_bytes_of_its_dict(value: Any) -> None:
+    # Decision.to_json splices pre-serialised parts: the bytes must be orjson's own.
+    for raw in (orjson.dumps(value), json.dumps(value).encode()):
+        for decision in Decider(example_engine()).raw(raw).decisions():
+            for with_event in (True, False):
+                assert decision.to_json(with_event) == orjson.dumps(decision.as_dict(with_event))
