@@ -1,4 +1,9 @@
-"""Counting decisions: verdicts, findings by rule, transfers (for summaries and reports)."""
+"""Counting decisions: verdicts, findings by rule, transfers (for summaries and reports).
+
+Event decisions and deadline decisions are counted apart (spec §2: counts of events never
+mix them): ``events``, ``verdicts`` and the tables below them hold event decisions only,
+so allow + violation + invalid = events; ``deadlines`` counts the deadline decisions.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,26 @@ from auditor.legal.chapter_v import Transfer
 
 
 @dataclass
+class DeadlineTally:
+    """Deadline decisions: deadlines of rules that remember that passed unmet."""
+
+    decisions: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    by_rule: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def count(self, decision_id: str | None, verdict: str, findings: Sequence[Finding],
+              max_examples: int) -> None:
+        self.decisions += 1
+        self.verdicts[verdict] += 1
+        for f in findings:
+            self.by_rule[(f.rule, f.kind, f.severity, f.effect)] += 1
+            shown = self.examples.setdefault(f.rule, [])
+            if len(shown) < max_examples and decision_id is not None:
+                shown.append(decision_id)
+
+
+@dataclass
 class Tally:
     events: int = 0
     verdicts: Counter[str] = field(default_factory=Counter)
@@ -21,22 +46,33 @@ class Tally:
     invalid: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
     max_examples: int = 3
+    deadlines: DeadlineTally = field(default_factory=DeadlineTally)
 
     def add(self, decision: Decision) -> None:
+        if decision.is_deadline:
+            self.deadlines.count(decision.event_id, decision.verdict, decision.findings,
+                                 self.max_examples)
+            return
         self.count(decision.event_id, decision.verdict, decision.findings, decision.transfer)
 
     def add_record(self, record: Mapping[str, Any]) -> None:
         """Count a decision record read back as JSON (e.g. from the decisions topic)."""
+        findings = [Finding(**f) for f in record.get("findings", [])]
+        if "deadline" in record:
+            self.deadlines.count(record.get("event_id"), record.get("verdict", "violation"),
+                                 findings, self.max_examples)
+            return
         transfer = record.get("transfer")
         self.count(
             record.get("event_id"),
             record.get("verdict", "invalid"),
-            [Finding(**f) for f in record.get("findings", [])],
+            findings,
             Transfer(**transfer) if transfer else None,
         )
 
     def count(self, event_id: str | None, verdict: str, findings: Sequence[Finding],
               transfer: Transfer | None) -> None:
+        """Count one event decision."""
         self.events += 1
         self.verdicts[verdict] += 1
         for f in findings:
@@ -57,3 +93,8 @@ class Tally:
     @property
     def violations(self) -> int:
         return self.verdicts["violation"]
+
+    @property
+    def decisions(self) -> int:
+        """Every decision record: events and deadline decisions."""
+        return self.events + self.deadlines.decisions

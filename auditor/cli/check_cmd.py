@@ -78,6 +78,21 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
         for (regime, mechanism, src, dst), count in sorted(tally.transfers.items()):
             table.add_row(regime, mechanism, src, dst, str(count))
         console.print(table)
+    # Deadlines that passed are decisions of their own, never counted as events (spec §2).
+    d = tally.deadlines
+    if d.decisions:
+        console.print(
+            f"deadline decisions: {d.decisions}  violation: {d.verdicts['violation']}"
+        )
+        table = Table("rule", "kind", "severity", "effect", "deadlines", "examples",
+                      title="deadlines passed")
+        for (rule, kind, severity, effect), count in sorted(
+            d.by_rule.items(), key=lambda kv: (-kv[1], kv[0])
+        ):
+            table.add_row(
+                rule, kind, severity, effect, str(count), ", ".join(d.examples.get(rule, []))
+            )
+        console.print(table)
 
 
 @click.command()
@@ -141,7 +156,8 @@ def check(policy_path: str, policy_roots: tuple[Path, ...], events: str, fmt: st
     except OSError as exc:
         click.echo(f"auditor check: cannot read {events}: {exc}", err=True)
         sys.exit(2)
-    sys.exit(1 if tally.verdicts["violation"] or tally.verdicts["invalid"] else 0)
+    violated = tally.verdicts["violation"] or tally.deadlines.verdicts["violation"]
+    sys.exit(1 if violated or tally.verdicts["invalid"] else 0)
 
 
 @click.command()
