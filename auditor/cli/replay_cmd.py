@@ -136,7 +136,7 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
                    "of its topic), decide them with its policy and --now, and compare the "
                    "chain head. Run it where the paths in the report resolve.")
 def replay(
-    policy_path: str,
+    policy_path: str | None,
     policy_roots: tuple[Path, ...],
     files: tuple[str, ...],
     topic: str | None,
