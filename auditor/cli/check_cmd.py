@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -58,23 +59,8 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
         f"events: {tally.events}  allow: {tally.verdicts['allow']}  "
         f"violation: {tally.verdicts['violation']}  invalid: {tally.verdicts['invalid']}"
     )
-    if tally.deadlines:
-        console.print(
-            f"deadline decisions (apart from the events): {tally.deadlines}  "
-            f"violation: {tally.deadline_verdicts['violation']}"
-        )
     if tally.by_rule:
-        # One rule per line, examples on the next: a rule's id is its name and is never cut
-        # short at any terminal width (two ids can share a prefix).
-        console.print("[bold]findings by rule[/bold] (count, rule, kind, severity, effect)")
-        for (rule, kind, severity, effect), count in sorted(
-            tally.by_rule.items(), key=lambda kv: (-kv[1], kv[0])
-        ):
-            console.print(f"{count:>8}  {escape(rule)}  {kind} {severity} {effect}",
-                          highlight=False)
-            examples = tally.examples.get(rule)
-            if examples:
-                console.print(f"{'':>8}  e.g. {escape(', '.join(examples))}", highlight=False)
+        _by_rule(console, "findings by rule", tally.by_rule, tally.examples)
     if tally.by_kind:
         console.print(
             "events with deny findings, by kind: "
@@ -90,6 +76,28 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
         for (regime, mechanism, src, dst), count in sorted(tally.transfers.items()):
             table.add_row(regime, mechanism, src, dst, str(count))
         console.print(table)
+    # Deadlines that passed are decisions of their own, never counted as events (spec §2).
+    d = tally.deadlines
+    if d.decisions:
+        console.print(
+            f"deadline decisions: {d.decisions}  violation: {d.verdicts['violation']}"
+        )
+        _by_rule(console, "deadlines passed, by rule", d.by_rule, d.examples)
+
+
+def _by_rule(console: Console, title: str, counts: Counter[tuple[str, str, str, str]],
+             examples: dict[str, list[str]]) -> None:
+    # One rule per line, examples on the next: a rule's id is its name and is never cut
+    # short at any terminal width (two ids can share a prefix).
+    console.print(f"[bold]{title}[/bold] (count, rule, kind, severity, effect)")
+    for (rule, kind, severity, effect), count in sorted(
+        counts.items(), key=lambda kv: (-kv[1], kv[0])
+    ):
+        console.print(f"{count:>8}  {escape(rule)}  {kind} {severity} {effect}",
+                      highlight=False)
+        shown = examples.get(rule)
+        if shown:
+            console.print(f"{'':>8}  e.g. {escape(', '.join(shown))}", highlight=False)
 
 
 @click.command()

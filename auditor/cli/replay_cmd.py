@@ -19,6 +19,7 @@ from auditor.replay.job import ReplayJob
 from auditor.replay.progress import progress_bar, tracked
 from auditor.replay.records import ReplaySource
 from auditor.replay.topic import TopicSource
+from auditor.replay.verify import changed_inputs, differences, read_report, source_of, window_of
 from auditor.report.write import FORMATS, write_report
 
 TOPIC_ONLY = ("start", "end", "partitions", "start_offset", "end_offset", "grace")
@@ -69,7 +70,8 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
     click.echo(
         f"events {scope['events']:,}: allow {v['allow']:,}, violation {v['violation']:,}, "
         f"invalid {v['invalid']:,}"
-        + (f"; {scope['deadline_decisions']:,} deadline decisions"
+        + (f"; deadline decisions (not events) {scope['deadline_decisions']:,}, "
+           f"violation {report['deadlines']['violations']:,}"
            if scope["deadline_decisions"] else "")
     )
     if scope["records_outside_window"]:
@@ -104,8 +106,9 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
 
 
 @click.command("replay")
-@click.option("--policy", "policy_path", required=True, metavar="FILE|PACK",
-              help="The policy to decide with: the current pack or a draft (what if).")
+@click.option("--policy", "policy_path", metavar="FILE|PACK",
+              help="The policy to decide with: the current pack or a draft (what if). "
+                   "Required, but with --verify.")
 @policy_root_option
 @click.argument("files", nargs=-1, metavar="[EVENTS.jsonl ...]")
 @click.option("--topic", metavar="TOPIC", help="Replay this topic (instead of files).")
@@ -142,8 +145,13 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=30.0,
               show_default=True, help="Seconds to wait for the broker before giving up.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--verify", "verify_dir", metavar="REPORT_DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Verify a report: read its inputs again (same files, or the same offsets "
+                   "of its topic), decide them with its policy and --now, and compare the "
+                   "chain head. Run it where the paths in the report resolve.")
 def replay(
-    policy_path: str,
+    policy_path: str | None,
     policy_roots: tuple[Path, ...],
     files: tuple[str, ...],
     topic: str | None,
@@ -163,16 +171,36 @@ def replay(
     max_examples: int,
     timeout_s: float,
     quiet: bool,
+    verify_dir: Path | None,
 ) -> None:
     """Decide a topic's time window (or JSONL files) again and write an audit report.
 
     Writes report.json, report.html and CSV tables to --out and prints a summary with
-    the hash chain of the decisions. Commits nothing and sends no alerts.
+    the hash chain of the decisions. Commits nothing and sends no alerts. With --verify
+    REPORT_DIR it writes nothing: it checks that report's chain head instead.
 
-    Exit status: 0 report written (violations are findings, not errors); 1 the source
-    cannot be read or the report cannot be written; 2 usage error or a policy that fails
-    to load.
+    Exit status: 0 report written (verified, with --verify; violations are findings, not
+    errors); 1 the source cannot be read, the report cannot be written (or is not
+    verified); 2 usage error or a policy that fails to load.
     """
+    if verify_dir is not None:
+        given = {"--policy": policy_path, "--topic": topic, "--from": start, "--to": end,
+                 "--partition": partitions, "--start-offset": start_offset,
+                 "--end-offset": end_offset, "--grace": grace, "--live-decisions": live_topic,
+                 "--baseline-policy": baseline_policy, "--format": formats,
+                 "--now": now_text, "--generated-at": generated_at}
+        used = [name for name, value in given.items() if value not in (None, ())]
+        ctx = click.get_current_context()
+        used += [name for name, param in (("--out", "out_dir"), ("--examples", "max_examples"))
+                 if ctx.get_parameter_source(param) is not click.core.ParameterSource.DEFAULT]
+        if files or used:
+            raise click.UsageError(
+                f"--verify takes what it needs from the report: drop "
+                f"{', '.join(used + (['the files'] if files else []))}"
+            )
+        sys.exit(_verify(verify_dir, policy_roots, bootstrap_servers, timeout_s, quiet))
+    if policy_path is None:
+        raise click.UsageError("Missing option '--policy' (or verify a report: --verify DIR)")
     _check_usage(topic, files, {"start": start, "end": end, "partitions": partitions,
                                 "start_offset": start_offset, "end_offset": end_offset,
                                 "grace": grace})
@@ -258,3 +286,64 @@ def _run(
             return job.run(track, generated_at)
     finally:
         job.close()
+
+
+def _verify(folder: Path, policy_roots: tuple[Path, ...], bootstrap_servers: str,
+            timeout_s: float, quiet: bool) -> int:
+    """--verify: 0 if the report's inputs and policy give its chain head again, else 1."""
+    try:
+        recorded = read_report(folder)
+    except SourceError as exc:
+        click.echo(f"auditor replay: {exc}", err=True)
+        return 1
+    scope = recorded["scope"]
+    policy_path = scope["policy"]["path"]
+    engine = load_engine_or_exit(policy_path, policy_roots)
+    problems = []
+    if engine.version != scope["policy"]["version"]:
+        problems.append(f"policy {policy_path} is now {engine.version}, the report was "
+                        f"decided with {scope['policy']['version']}")
+    closed_at = scope["deadlines_closed_at"]
+    intake = intake_or_exit()
+    config: dict[str, Any] = {}
+    fetch_wait: int | None = None
+    if any(s.get("kind") == "topic" for s in scope["sources"]):
+        from auditor.cli.common import settings_or_exit
+
+        settings = settings_or_exit(bootstrap_servers=bootstrap_servers)
+        config = kafka_config.connection(settings)
+        fetch_wait = settings.fetch_max_wait_ms
+    try:
+        source = source_of(recorded, max_line_bytes=intake.max_event_bytes,
+                           client_config=config, timeout_s=timeout_s, fetch_wait_ms=fetch_wait)
+        job = ReplayJob(engine, source, policy_path=policy_path, window=window_of(recorded),
+                        intake=intake, now=_time_option(closed_at, "--now"),
+                        now_text=closed_at)
+        try:
+            job.plan()
+            problems += changed_inputs(recorded, source.sources())
+            with progress_bar(quiet) as progress:
+
+                def track(records: Iterable[Record], label: str, total: int | None, unit: str
+                          ) -> Iterable[Record]:
+                    return tracked(records, progress, label, total, unit)
+
+                fresh = job.run(track)
+        finally:
+            job.close()
+    except SourceError as exc:
+        click.echo(f"auditor replay: {exc}", err=True)
+        return 1
+    problems += differences(recorded, fresh)
+    integrity = recorded["integrity"]
+    if problems:
+        click.echo(f"NOT VERIFIED: {folder / 'report.json'}")
+        for problem in problems:
+            click.echo(f"  {problem}")
+        return 1
+    click.echo(
+        f"verified: {folder / 'report.json'}: {integrity['algorithm']} over "
+        f"{integrity['records']:,} decisions gives {integrity['head']} again "
+        f"(policy {engine.policy.id} {engine.version[:19]}…, inputs unchanged)"
+    )
+    return 0

@@ -268,6 +268,9 @@ class _Checker:
                         self.setting_value(
                             policy.settings[name], value, where, f"{path}.tenant_settings.{name}"
                         )
+        for i, name in enumerate(raw.get("tenant_settings_set", ())):
+            self.known("tenant setting", name, policy.settings, where,
+                       f"{path}.tenant_settings_set[{i}]")
         for key in ("origin", "destination"):
             for i, pattern in enumerate(raw.get(key, ())):
                 self.pattern(pattern, policy, where, f"{path}.{key}[{i}]")
@@ -292,11 +295,13 @@ class _Checker:
             processors=_set(raw.get("processors")),
             tenants=_set(raw.get("tenants")),
             tenant_settings=settings,
+            tenant_settings_set=_set(raw.get("tenant_settings_set")),
             anonymized=raw.get("anonymized"),
             special_categories=_set(special) if isinstance(special, list) else special,
             origin=tuple(raw["origin"]) if "origin" in raw else None,
             destination=tuple(raw["destination"]) if "destination" in raw else None,
             cross_border=raw.get("cross_border"),
+            moves=raw.get("moves"),
             derogation=raw.get("derogation"),
             processor_enabled_by=enabled_by,
         )

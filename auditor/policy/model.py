@@ -149,11 +149,13 @@ class Selector:
     processors: frozenset[str] | None = None
     tenants: frozenset[str] | None = None
     tenant_settings: Mapping[str, tuple[Any, ...]] | None = None
+    tenant_settings_set: frozenset[str] | None = None
     anonymized: bool | None = None
     special_categories: bool | frozenset[str] | None = None
     origin: tuple[str, ...] | None = None
     destination: tuple[str, ...] | None = None
     cross_border: bool | None = None
+    moves: bool | None = None
     derogation: bool | None = None
     processor_enabled_by: str | None = None
 

@@ -13,6 +13,7 @@ from auditor.replay.records import Record, ReplaySource
 from auditor.replay.run import feed
 from auditor.replay.window import Window
 from auditor.report import Diff, ReportBuilder
+from auditor.report.about import about
 
 # Wraps a record stream (e.g. with a progress bar): (records, label, total, unit) -> records.
 Track = Callable[[Iterable[Record], str, "int | None", str], Iterable[Record]]
@@ -67,6 +68,7 @@ class ReplayJob:
              "legal_tables": engine.tables.version, "path": policy_path},
             max_examples=max_examples,
             diff=self.diff,
+            about=about(engine),
         )
 
     def plan(self) -> None:

@@ -96,8 +96,12 @@ class TopicSource:
         group_id: str = GROUP_ID,
         timeout_s: float = 30.0,
         fetch_wait_ms: int | None = None,
+        offsets: Mapping[int, tuple[int, int]] | None = None,
     ) -> None:
+        """``offsets``: partition -> (start, end) as a report recorded them, read instead of
+        looking offsets up, so that verifying a report reads exactly what it read."""
         self.topic = topic
+        self.offsets = dict(offsets) if offsets is not None else None
         self.window = window
         self.filter_time = filter_time
         self.timeout_s = timeout_s
@@ -121,13 +125,15 @@ class TopicSource:
             raise SourceError(f"topic {self.topic!r} does not exist on {self.bootstrap}")
         available = sorted(info.partitions)
         wanted = list(self.window.partitions or available)
+        if self.offsets is not None:
+            wanted = sorted(self.offsets)
         missing = [p for p in wanted if p not in info.partitions]
         if missing:
             raise SourceError(
                 f"topic {self.topic!r} has partitions {_span(available)}; "
                 f"no partition {', '.join(map(str, missing))}"
             )
-        starts = self._time_offsets(consumer, wanted)
+        starts = {} if self.offsets is not None else self._time_offsets(consumer, wanted)
         self.partitions = []
         for p in wanted:
             try:
@@ -138,6 +144,9 @@ class TopicSource:
                 raise SourceError(
                     f"{self.topic}[{p}]: cannot read the end offset: {_why(exc)}"
                 ) from exc
+            if self.offsets is not None:
+                self.partitions.append(self._recorded(p, low, high))
+                continue
             start = max(low, self.window.start_offset or 0)
             looked_up = starts.get(p)
             if looked_up is not None:
@@ -167,6 +176,16 @@ class TopicSource:
                               f"{self.timeout_s:g} s from offset {reported}; is the broker up?")
         finally:
             consumer.unassign()
+
+    def _recorded(self, partition: int, low: int, high: int) -> PartitionPlan:
+        assert self.offsets is not None
+        start, end = self.offsets[partition]
+        if start < end and (start < low or end > high):
+            raise SourceError(
+                f"{self.topic}[{partition}]: offsets {start}-{end} are no longer all on the "
+                f"broker (it now holds {low}-{high}, retention or a recreated topic)"
+            )
+        return PartitionPlan(partition, low, high, start, end)
 
     def _time_offsets(self, consumer: Consumer, partitions: list[int]) -> dict[int, int]:
         seek = self.window.seek_ms

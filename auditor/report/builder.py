@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 
 from auditor.engine import Decision, Outcome
+from auditor.report.about import PolicyAbout
+from auditor.report.attestation import attestation
 from auditor.report.chain import ALGORITHM, GENESIS, HashChain, has_float
 from auditor.report.diff import Diff
 from auditor.report.register import Register, iso
@@ -22,13 +24,22 @@ class ReportBuilder:
     """Builds one report from the decisions of one run, fed in output order.
 
     Deterministic: the same decisions in the same order give an equal report (lists are
-    sorted, examples are the first ones seen, no clock is read).
+    sorted, examples are the first ones seen, no clock is read). Event decisions and
+    deadline decisions are counted apart (spec §2): ``verdicts`` and ``findings`` hold
+    event decisions only, ``deadlines`` the rest. ``about`` names the controller and the
+    sentence each rule cites (without it, only built-in rules have a citation).
     """
 
     def __init__(
-        self, policy: Mapping[str, Any], *, max_examples: int = 5, diff: Diff | None = None
+        self,
+        policy: Mapping[str, Any],
+        *,
+        max_examples: int = 5,
+        diff: Diff | None = None,
+        about: PolicyAbout | None = None,
     ) -> None:
         self.policy = dict(policy)
+        self.about = about or PolicyAbout()
         self.max_examples = max_examples
         self.tally = Tally(max_examples=max_examples)
         self.register = Register(max_examples)
@@ -88,25 +99,35 @@ class ReportBuilder:
     ) -> dict[str, Any]:
         """The report (schemas/report-v1.schema.json) of everything added so far."""
         t = self.tally
+        event_time = {"first": iso(self.first), "last": iso(self.last)}
+        source_list = [dict(s) for s in sources]
+        scope: dict[str, Any] = {
+            "period": dict(period),
+            "event_time": event_time,
+            "sources": source_list,
+            "records_read": records_read,
+            "records_outside_window": records_outside_window,
+            "events": self.events,
+            "invalid_events": t.verdicts["invalid"],
+            "decisions": t.decisions,
+            "deadline_decisions": self.deadlines,
+            "deadlines_closed_at": closed_at,
+            "policy": self.policy,
+        }
+        integrity = {
+            "algorithm": ALGORITHM,
+            "genesis": GENESIS.hex(),
+            "records": self.chain.records,
+            "head": self.chain.head,
+        }
         return {
             "report": "auditor replay",
             "version": REPORT_VERSION,
             "generated_at": generated_at,
-            "scope": {
-                "period": dict(period),
-                "event_time": {"first": iso(self.first), "last": iso(self.last)},
-                "sources": [dict(s) for s in sources],
-                "records_read": records_read,
-                "records_outside_window": records_outside_window,
-                "events": self.events,
-                "invalid_events": t.verdicts["invalid"],
-                "decisions": t.events + t.deadlines,
-                "deadline_decisions": self.deadlines,
-                "deadlines_closed_at": closed_at,
-                "policy": self.policy,
-            },
+            "scope": scope,
             "verdicts": {v: t.verdicts[v] for v in ("allow", "violation", "invalid")},
             "findings": self._findings(),
+            "deadlines": self._deadlines(),
             "invalid": [
                 {"field": name, "events": count} for name, count in sorted(t.invalid.items())
             ],
@@ -114,12 +135,33 @@ class ReportBuilder:
             "exceptions": self.register.exception_rows(),
             "derogations": self.register.derogation_rows(),
             "differences": None if self.diff is None else self.diff.result(),
-            "integrity": {
-                "algorithm": ALGORITHM,
-                "genesis": GENESIS.hex(),
-                "records": self.chain.records,
-                "head": self.chain.head,
-            },
+            "integrity": integrity,
+            "attestation": attestation(
+                self.about, policy=self.policy, period=period, event_time=event_time,
+                sources=source_list, integrity=integrity, closed_at=closed_at,
+            ),
+        }
+
+    def _rule_row(self, key: tuple[str, str, str, str], count: int,
+                  examples: Mapping[str, list[str]]) -> dict[str, Any]:
+        rule, kind, severity, effect = key
+        return {
+            "rule": rule,
+            "kind": kind,
+            "severity": severity,
+            "effect": effect,
+            "findings": count,
+            "examples": list(examples.get(rule, [])),
+            "citation": self.about.citation(rule),
+        }
+
+    def _deadlines(self) -> dict[str, Any]:
+        d = self.tally.deadlines
+        return {
+            "decisions": d.decisions,
+            "violations": d.verdicts["violation"],
+            "by_rule": [self._rule_row(key, count, d.examples)
+                        for key, count in sorted(d.by_rule.items())],
         }
 
     def _findings(self) -> dict[str, Any]:
@@ -127,19 +169,10 @@ class ReportBuilder:
         kinds: Counter[str] = Counter()
         severities: Counter[str] = Counter()
         by_rule = []
-        for (rule, kind, severity, effect), count in sorted(t.by_rule.items()):
-            kinds[kind] += count
-            severities[severity] += count
-            by_rule.append(
-                {
-                    "rule": rule,
-                    "kind": kind,
-                    "severity": severity,
-                    "effect": effect,
-                    "findings": count,
-                    "examples": list(t.examples.get(rule, [])),
-                }
-            )
+        for key, count in sorted(t.by_rule.items()):
+            kinds[key[1]] += count
+            severities[key[2]] += count
+            by_rule.append(self._rule_row(key, count, t.examples))
         return {
             "by_rule": by_rule,
             "by_kind": [

@@ -11,8 +11,11 @@ TRANSFER_COLUMNS = (
     "data_class", "origin_country", "destination_country", "processor", "regime", "mechanism",
     "instrument", "events", "violations", "first_seen", "last_seen",
 )  # fmt: skip
+RULE_COLUMNS = ("rule", "kind", "severity", "effect", "findings", "examples", "citation",
+                "citation_source")
 TABLES: dict[str, tuple[str, ...]] = {
-    "findings.csv": ("rule", "kind", "severity", "effect", "findings", "examples"),
+    "findings.csv": RULE_COLUMNS,
+    "deadlines.csv": RULE_COLUMNS,
     "transfers.csv": TRANSFER_COLUMNS,
     "exceptions.csv": ("id", "rule", "events", "violations", "first_seen", "last_seen",
                        "examples"),
@@ -49,10 +52,22 @@ def render(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     return out.getvalue()
 
 
+def _cited(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rule rows with their citation as two plain columns (text, source)."""
+    out = []
+    for row in rows:
+        citation = row.get("citation") or {}
+        out.append({**row, "citation": citation.get("text"),
+                    "citation_source": citation.get("source")})
+    return out
+
+
 def tables(report: Mapping[str, Any]) -> dict[str, str]:
     """File name -> CSV text; the differences tables only when the report has a baseline."""
+    deadlines = report.get("deadlines") or {"by_rule": []}
     rows: dict[str, Sequence[Mapping[str, Any]]] = {
-        "findings.csv": report["findings"]["by_rule"],
+        "findings.csv": _cited(report["findings"]["by_rule"]),
+        "deadlines.csv": _cited(deadlines["by_rule"]),
         "transfers.csv": report["transfers"],
         "exceptions.csv": report["exceptions"],
         "derogations.csv": report["derogations"],

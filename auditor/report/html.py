@@ -14,6 +14,7 @@ BASELINE_FIELDS = ("kind", "topic", "path", "id", "version", "records_read",
                    "unreadable_records")
 EFFECT_COLOURS = {"deny": "#c62828", "warn": "#ef8f00", "dryrun": "#8a94a6"}
 TIME_KEYS = frozenset({"first_seen", "last_seen"})
+PAGE = ' class="page"'  # a section that starts a printed page
 VERDICT_COLOURS = {"allow": "#2e7d32", "violation": "#c62828", "invalid": "#8d6e63"}
 
 CSS = """
@@ -33,7 +34,58 @@ word-break:break-all}
 .card b{display:block;font-size:20px}.note{color:#5b6575;font-size:12px}
 td.t{white-space:nowrap}tr.bad td{background:#fdecea}
 svg text{font:12px system-ui,sans-serif;fill:#1d2430}
+blockquote{margin:0;font-style:italic}.src{color:#5b6575;font-size:11px;font-style:normal}
+dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:8px 0 14px}
+dl.legend dt{font-weight:600}dl.legend dd{margin:0}
+.attestation{border:2px solid #1d2430;border-radius:6px;padding:12px 18px}
+.statement{margin:4px 0 12px}
+.signatures{display:grid;grid-template-columns:1fr 1fr;gap:30px 40px;margin-top:28px}
+.line{border-bottom:1px solid #1d2430;height:34px}.line+span{color:#5b6575;font-size:12px}
+@media print{
+@page{size:A4;margin:16mm 14mm 18mm}
+body{max-width:none;padding:0;font-size:9.5pt;color:#000}
+section.page{break-before:page}
+h2{break-after:avoid}h3{break-after:avoid}
+table{font-size:8.5pt}thead{display:table-header-group}tr,.card{break-inside:avoid}
+td,th{padding:2px 5px}tr:nth-child(even) td{background:none}
+th{background:#eee}tr.bad td{background:none;font-weight:600}
+svg{max-width:100%;height:auto}.screen{display:none}
+.attestation{break-inside:avoid;border-color:#000}
+}
 """
+# Chapter V mechanisms in words (docs/transfers.md), for the register's legend.
+MECHANISMS = (
+    ("intra_eea", "EU GDPR data that stays within the European Economic Area: not a "
+     "restricted transfer."),
+    ("adequacy", "The destination country (or the recipient's sector) has an adequacy "
+     "decision of the EU, or adequacy regulations of the UK, in force on the event's day "
+     "(GDPR Art. 45)."),
+    ("dpf", "The US recipient is on the EU-US Data Privacy Framework list (for UK data: with "
+     "the UK Extension) on the event's day."),
+    ("bcr", "The recipient's group has approved binding corporate rules (Art. 47)."),
+    ("scc", "Standard contractual clauses the recipient signed, of a version that still "
+     "covers a transfer on that day (Art. 46(2)(c))."),
+    ("idta", "The UK International Data Transfer Agreement or the UK Addendum to the EU "
+     "clauses (UK GDPR Art. 46)."),
+    ("derogation", "An Art. 49 derogation claimed for the transfer (e.g. explicit consent): "
+     "lawful only for occasional transfers, so always reported as a warning."),
+    ("unrestricted", "Chapter V does not restrict this flow, so no safeguard is needed: the "
+     "data is not personal data (anonymised, or a class the policy marks non-personal), or "
+     "it is under neither the EU nor the UK GDPR where it starts (regime none), or it is "
+     "the exporter's own staff reaching it, who are not an importer (EDPB Guidelines "
+     "05/2021). The instrument column says which. The policy's own promises still apply."),
+    ("none", "No lawful basis: personal data under the EU or UK GDPR went to a third country "
+     "with no adequacy, framework, clauses, corporate rules or derogation in force for it "
+     "on that day. Always a violation, unless a named, dated exception of the policy "
+     "covers it - and then the decision lists that exception (see Exceptions)."),
+)
+REGIMES = (
+    ("eu_gdpr", "the data was in the EEA when it left (or left it earlier: an onward "
+     "transfer), so the EU GDPR restricts where it goes"),
+    ("uk_gdpr", "the same for the UK GDPR"),
+    ("none", "neither applies: Chapter V does not restrict the flow (mechanism "
+     "unrestricted)"),
+)
 
 
 def _e(value: Any) -> str:
@@ -46,6 +98,15 @@ def _e(value: Any) -> str:
 
 def _num(value: int) -> str:
     return f"{value:,}"
+
+
+def _citation(value: Any) -> str:
+    """The sentence a rule cites, quoted, with where it comes from."""
+    if not isinstance(value, Mapping) or not value.get("text"):
+        return "—"
+    source = value.get("source")
+    return (f"<blockquote>“{escape(str(value['text']))}”</blockquote>"
+            + (f'<span class="src">{escape(str(source))}</span>' if source else ""))
 
 
 def bars(items: Sequence[tuple[str, int]], title: str, colour: str = "#3b6ea8",
@@ -94,6 +155,8 @@ def table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]],
                 cells.append(f'<td class="n">{_num(value)}</td>')
             elif key in TIME_KEYS:
                 cells.append(f'<td class="t">{_e(value)}</td>')
+            elif key == "citation":
+                cells.append(f"<td>{_citation(value)}</td>")
             else:
                 cells.append(f"<td>{_e(value)}</td>")
         marked = ' class="bad"' if flag is not None and row.get(flag) else ""
@@ -102,7 +165,8 @@ def table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]],
     if len(rows) > limit:
         where = f" (all of them in {csv_name} and report.json)" if csv_name else ""
         more = f'<p class="note">first {limit:,} of {len(rows):,} rows{where}</p>'
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
+    # thead repeats the heading on every printed page.
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
 
 
 def _scope(report: Mapping[str, Any]) -> str:
@@ -149,16 +213,21 @@ def _scope(report: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+RULE_COLUMNS = [("rule", "rule"), ("kind", "kind"), ("severity", "severity"),
+                ("effect", "effect"), ("findings", "findings"), ("examples", "examples"),
+                ("citation", "the promise it breaks (the rule's citation)")]
+
+
 def _findings(report: Mapping[str, Any]) -> str:
     findings = report["findings"]
     by_rule = findings["by_rule"]
     top = sorted(by_rule, key=lambda r: (-r["findings"], r["rule"]))[:MAX_BARS]
     return "".join([
+        '<p class="note">Findings of event decisions. Each group quotes the sentence of the '
+        "notice or law its rule encodes.</p>",
         bars([(r["rule"], r["findings"]) for r in top], "findings by rule",
              colours={r["rule"]: EFFECT_COLOURS.get(r["effect"], "#c62828") for r in top}),
-        table([("rule", "rule"), ("kind", "kind"), ("severity", "severity"),
-               ("effect", "effect"), ("findings", "findings"), ("examples", "example events")],
-              by_rule, frozenset({"findings"}), csv_name="findings.csv"),
+        table(RULE_COLUMNS, by_rule, frozenset({"findings"}), csv_name="findings.csv"),
         "<h3>By kind</h3>",
         table([("kind", "kind"), ("findings", "findings"),
                ("events_denied", "events with a deny finding")],
@@ -169,6 +238,28 @@ def _findings(report: Mapping[str, Any]) -> str:
     ])
 
 
+def _deadlines(report: Mapping[str, Any]) -> str:
+    block = report.get("deadlines") or {"decisions": 0, "violations": 0, "by_rule": []}
+    closed = report["scope"]["deadlines_closed_at"]
+    return "".join([
+        f"<p>{_num(block['decisions'])} deadline decisions ({_num(block['violations'])} "
+        "violations): a deadline of a rule that remembers (erasure, deletion by the end of "
+        "a retention) that passed unmet. They are decisions of their own, not events, and "
+        "are not counted in the verdicts above"
+        + (f"; deadlines still open were closed at {escape(closed)}" if closed else "")
+        + ".</p>",
+        table(RULE_COLUMNS, block["by_rule"], frozenset({"findings"})),
+    ])
+
+
+def _legend() -> str:
+    parts = ['<h3>How to read the register</h3><dl class="legend">']
+    parts += [f"<dt>regime {escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in REGIMES]
+    parts += [f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in MECHANISMS]
+    parts.append("</dl>")
+    return "".join(parts)
+
+
 def _transfers(report: Mapping[str, Any]) -> str:
     rows = report["transfers"]
     mechanisms: Counter[str] = Counter()
@@ -177,6 +268,7 @@ def _transfers(report: Mapping[str, Any]) -> str:
     return "".join([
         '<p class="note">Cross-border flows by data class, countries, processor and legal '
         "basis (GDPR Art. 30(1)(e), Chapter V); first and last seen are event times.</p>",
+        _legend(),
         bars(sorted(mechanisms.items(), key=lambda kv: (-kv[1], kv[0])), "events by mechanism"),
         table([("data_class", "data class"), ("origin_country", "from"),
                ("destination_country", "to"), ("processor", "processor"), ("regime", "regime"),
@@ -220,25 +312,83 @@ def _differences(diff: Mapping[str, Any] | None) -> str:
     ])
 
 
+def _attestation(report: Mapping[str, Any]) -> str:
+    block = report.get("attestation")
+    if not block:
+        return '<p class="note">This report has no attestation block.</p>'
+    controller = block.get("controller") or {}
+    period = block["period"]
+    policy = block["policy"]
+    chain = block["chain"]
+    inputs = []
+    for item in block["inputs"]:
+        if item.get("kind") == "topic":
+            offsets = ", ".join(f"[{p['partition']}] {p['start_offset']}–{p['end_offset']}"
+                                for p in item["partitions"])
+            inputs.append(f"topic <code>{escape(item['topic'])}</code>, offsets (end "
+                          f"excluded) {escape(offsets)}")
+        else:
+            inputs.append(f"<code>{escape(str(item.get('path')))}</code>, sha256 "
+                          f"<code>{escape(str(item.get('sha256')))}</code>")
+    window = (f"{period.get('from') or 'start'} → {period.get('to') or 'end'} (record time)"
+              if period.get("from") or period.get("to") else "whole input (no time window)")
+    rows = [
+        ("controller", f"{controller.get('name', '—')} ({controller.get('id', '—')}, "
+                       f"{controller.get('country', '—')})" if controller else "—"),
+        ("period", window),
+        ("events from", f"{period.get('event_time_first') or '—'} to "
+                        f"{period.get('event_time_last') or '—'} (event time)"),
+        ("deadlines closed at", period.get("deadlines_closed_at") or "not closed (no --now)"),
+        ("policy", f"{policy.get('title') or policy.get('id')} - {policy.get('id')}, "
+                   f"label {policy.get('label') or '—'}, file {policy.get('path') or '—'}"),
+        ("policy version (content hash)", policy.get("version")),
+        ("legal tables", block.get("legal_tables")),
+        ("decision records", _num(chain["records"])),
+    ]
+    cells = "".join(f"<tr><th>{escape(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    cells += ("<tr><th>inputs</th><td>" + "<br>".join(inputs or ["—"]) + "</td></tr>"
+              f"<tr><th>chain head ({escape(chain['algorithm'])})</th><td><code>"
+              f"{escape(chain['head'])}</code></td></tr>"
+              f"<tr><th>to verify</th><td><code>{escape(block['verify']['command'])}</code>"
+              f'<br><span class="src">{escape(block["verify"]["checks"])}</span></td></tr>')
+    signature = "".join(
+        f'<div><div class="line"></div><span>{escape(label)}</span></div>'
+        for label in ("Name", "Role (e.g. Data Protection Officer)", "Date", "Signature")
+    )
+    return (f'<div class="attestation"><p class="statement">{escape(block["statement"])}</p>'
+            f'<table>{cells}</table><div class="signatures">{signature}</div></div>')
+
+
 def render(report: Mapping[str, Any]) -> str:
-    """The whole page (UTF-8 text); depends only on ``report``."""
+    """The whole page (UTF-8 text); depends only on ``report``.
+
+    On screen one long page; printed (A4), each section starts a page, tables repeat their
+    headings, and the attestation stays on one page with its signature lines.
+    """
     scope = report["scope"]
     policy = scope["policy"]
     verdicts = report["verdicts"]
     integrity = report["integrity"]
-    sections: list[tuple[str, Callable[[], str]]] = [
-        ("Scope", lambda: _scope(report)),
-        ("Verdicts", lambda: bars([(v, verdicts[v]) for v in VERDICT_COLOURS],
-                                  "decisions by verdict",
-                                  colours=VERDICT_COLOURS)),
-        ("Findings", lambda: _findings(report)),
-        ("Register of cross-border transfers", lambda: _transfers(report)),
-        ("Exceptions that applied", lambda: table(
+    deadlines = report.get("deadlines") or {"decisions": 0, "violations": 0}
+    # (id, heading, whether it starts a printed page, content). The headline, scope and
+    # verdicts share the first page; the short tables after the register share one.
+    sections: list[tuple[str, str, bool, Callable[[], str]]] = [
+        ("scope", "Scope", False, lambda: _scope(report)),
+        ("verdicts", "Verdicts", False, lambda: (
+            f'<p class="note">Event decisions: allow + violation + invalid = '
+            f"{_num(scope['events'])} events. Deadline decisions are counted apart "
+            "(Deadlines).</p>"
+            + bars([(v, verdicts[v]) for v in VERDICT_COLOURS], "event decisions by verdict",
+                   colours=VERDICT_COLOURS))),
+        ("findings", "Findings", True, lambda: _findings(report)),
+        ("deadlines", "Deadlines (rules that remember)", True, lambda: _deadlines(report)),
+        ("transfers", "Register of cross-border transfers", True, lambda: _transfers(report)),
+        ("exceptions", "Exceptions that applied", True, lambda: table(
             [("id", "exception"), ("rule", "rule waived"), ("events", "events"),
              ("first_seen", "first seen"), ("last_seen", "last seen"),
              ("examples", "example events")],
             report["exceptions"], frozenset({"events"}), csv_name="exceptions.csv")),
-        ("Derogations used (Art. 49)", lambda: table(
+        ("derogations", "Derogations used (Art. 49)", False, lambda: table(
             [("derogation", "derogation"), ("instrument", "basis"),
              ("origin_country", "from"), ("destination_country", "to"),
              ("data_class", "data class"), ("processor", "processor"), ("events", "events"),
@@ -246,24 +396,31 @@ def render(report: Mapping[str, Any]) -> str:
              ("last_seen", "last seen")],
             report["derogations"], frozenset({"events", "violations"}),
             csv_name="derogations.csv", flag="violations")),
-        ("Invalid input", lambda: table([("field", "field"), ("events", "events")],
-                                        report["invalid"], frozenset({"events"}))),
-        ("Differences from the baseline (what if)", lambda: _differences(report["differences"])),
-        ("Integrity", lambda: (
+        ("invalid", "Invalid input", False, lambda: table(
+            [("field", "field"), ("events", "events")], report["invalid"],
+            frozenset({"events"}))),
+        ("differences", "Differences from the baseline (what if)", True,
+         lambda: _differences(report["differences"])),
+        ("integrity", "Integrity", False, lambda: (
             f"<p>{escape(integrity['algorithm'])} over {_num(integrity['records'])} decision "
-            "records, in order: h<sub>0</sub> = 32 zero bytes, h<sub>i</sub> = "
-            "SHA-256(h<sub>i−1</sub> ‖ canonical JSON of decision i). A re-run that "
-            "reproduced the same decisions prints the same value.</p>"
+            "records (events and deadline decisions), in order: h<sub>0</sub> = 32 zero "
+            "bytes, h<sub>i</sub> = SHA-256(h<sub>i−1</sub> ‖ canonical JSON of decision i). "
+            "A re-run that reproduced the same decisions prints the same value.</p>"
             f"<p>chain head: <code>{escape(integrity['head'])}</code></p>")),
+        ("attestation", "Attestation", True, lambda: _attestation(report)),
     ]
     cards = "".join(
         f'<div class="card"><b>{_num(n)}</b>{escape(label)}</div>'
         for label, n in (("events", scope["events"]), ("allow", verdicts["allow"]),
                          ("violation", verdicts["violation"]), ("invalid", verdicts["invalid"]),
+                         ("deadline decisions (not events)", deadlines["decisions"]),
                          ("cross-border flows", sum(r["events"] for r in report["transfers"])))
     )
     generated = report.get("generated_at")
-    body = "".join(f"<h2>{escape(title)}</h2>{make()}" for title, make in sections)
+    body = "".join(
+        f'<section id="{key}"{PAGE if page else ""}><h2>{escape(title)}</h2>{make()}</section>'
+        for key, title, page, make in sections
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

@@ -21,6 +21,10 @@ PAST = {
     "erasure_request": "named in an erasure request",
 }
 
+# Operations that move data when origin and destination differ (delete, anonymize and
+# erasure_request name the store concerned, so they never move anything).
+MOVING = frozenset({"store", "process", "access"})
+
 
 @dataclass(slots=True)
 class Facts:
@@ -49,6 +53,14 @@ class Facts:
     settings: dict[str, Any]
     derogation: str | None
     transfer: Transfer | None = None
+
+    @property
+    def moves(self) -> bool:
+        """Data moves between two places: a transfer, or a store, process or access whose
+        origin and destination differ (what "encrypted in transit" promises cover)."""
+        if self.operation == "transfer":
+            return True
+        return self.operation in MOVING and self.origin != self.destination
 
     @property
     def done(self) -> str:

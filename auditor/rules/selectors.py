@@ -43,6 +43,10 @@ def selector_miss(sel: Selector, facts: Facts, places: Places, explain: bool = F
                     if explain
                     else "tenant_settings"
                 )
+    if sel.tenant_settings_set is not None:
+        for name in sorted(sel.tenant_settings_set):
+            if facts.settings.get(name) is None:
+                return f"tenant setting {name} not set" if explain else "tenant_settings_set"
     if sel.anonymized is not None and facts.anonymized != sel.anonymized:
         return f"anonymized is {facts.anonymized}"
     if sel.special_categories is not None:
@@ -58,6 +62,10 @@ def selector_miss(sel: Selector, facts: Facts, places: Places, explain: bool = F
         crossing = facts.origin_country != facts.destination_country
         if crossing != sel.cross_border:
             return "flow stays in one country" if sel.cross_border else "flow crosses a border"
+    if sel.moves is not None and facts.moves != sel.moves:
+        if sel.moves:
+            return f"{facts.operation} does not move data between two places"
+        return f"{facts.operation} moves data between two places"
     if sel.derogation is not None and (facts.derogation is not None) != sel.derogation:
         return f"derogation is {facts.derogation}"
     if sel.processor_enabled_by is not None:

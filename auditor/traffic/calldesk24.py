@@ -356,6 +356,14 @@ def support_without_permission(rng: random.Random, t: Tenant) -> Event:
     return support_with_permission(rng, t)
 
 
+def staff_read_for_analytics(rng: random.Random, t: Tenant) -> Event:
+    """24CallDesk staff read a customer's transcript for analytics: support is the only reason."""
+    event = support_with_permission(rng, t)
+    event["data_class"] = rng.choice(("call_recording", "transcript"))
+    event["purpose"] = "analytics"
+    return event
+
+
 def calendar_not_enabled(rng: random.Random, t: Tenant) -> Event:
     return _flow(
         rng,
@@ -513,6 +521,13 @@ TEMPLATES = (
         0.6,
         support_without_permission,
         tenants=lambda t: t.settings.get("support_access_granted") is not True,
+        verdict="violation",
+        kinds=("purpose",),
+    ),
+    Template(
+        "24CallDesk staff read a recording or transcript for analytics",
+        0.4,
+        staff_read_for_analytics,
         verdict="violation",
         kinds=("purpose",),
     ),

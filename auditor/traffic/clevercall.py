@@ -12,7 +12,9 @@ EU_CLOUD = "country:DE"  # eu-cloud's data centres in Germany
 TLS13 = {"in_transit": "tls1.3"}
 SRTP = {"in_transit": "srtp"}
 STORED = {"in_transit": "tls1.3", "at_rest": "aes-256"}
-FALLBACK_DAYS = 365  # clevercall.anonymize-on-schedule when a customer set no interval
+# What a customer that set no interval keeps a copy for: no limit applies to it, since "as a
+# starting point, all personal data is stored".
+NO_INTERVAL_DAYS = 365
 INVOICE_DAYS = (30, 90, 395, 1825)  # phone-only numbers kept as invoicing documentation
 AWS_EU = ("aws:eu-central-1", "aws:eu-west-1", "aws:eu-north-1", "aws:eu-west-3", "aws:eu-south-1")
 SPECIAL = (
@@ -33,27 +35,31 @@ class _Customer:
     country: str
 
 
-def _customer(tid: str, country: str, mode: str, days: int | None = None) -> _Customer:
+def _customer(
+    tid: str, country: str, mode: str, days: int | None = None, filters: bool = False
+) -> _Customer:
     settings: dict[str, object] = {"storage_mode": mode}
     if days is not None:
         settings["anonymize_after_days"] = days
+    if filters:
+        settings["sensitive_filters"] = True
     return _Customer(Tenant(tid, settings=settings), country)
 
 
 _CUSTOMERS = (
-    _customer("aarhus-kommune", "DK", "anonymize_after", 90),
-    _customer("koebenhavns-kommune", "DK", "anonymize_after", 180),
-    _customer("region-midtjylland", "DK", "anonymize_after", 30),
+    _customer("aarhus-kommune", "DK", "anonymize_after", 90, filters=True),
+    _customer("koebenhavns-kommune", "DK", "anonymize_after", 180, filters=True),
+    _customer("region-midtjylland", "DK", "anonymize_after", 30, filters=True),
     _customer("udbetaling-borgerservice", "DK", "anonymize_after", 60),
     _customer("odense-borgerservice", "DK", "phone_only"),
     _customer("pas-og-koerekort-vejle", "DK", "phone_only"),
     _customer("boligselskab-fyn", "DK", "phone_only"),
     _customer("aalborg-forsyning", "DK", "anonymize_after"),
     _customer("danske-fragt", "DK", "anonymize_after", 14),
-    _customer("tandklinik-horsens", "DK", "anonymize_after", 7),
+    _customer("tandklinik-horsens", "DK", "anonymize_after", 7, filters=True),
     _customer("fitness-nord", "DK", "anonymize_after"),
     _customer("vindservice-esbjerg", "DK", "anonymize_after", 365),
-    _customer("malmo-stad", "SE", "anonymize_after", 90),
+    _customer("malmo-stad", "SE", "anonymize_after", 90, filters=True),
     _customer("helsingborg-vard", "SE", "phone_only"),
     _customer("espoo-asiointi", "FI", "anonymize_after", 120),
 )
@@ -79,10 +85,28 @@ def _keeps_data(t: Tenant) -> bool:
     return not _phone_only(t)
 
 
+def _has_interval(t: Tenant) -> bool:
+    """An anonymise-after customer that set its interval: the only ones with a limit."""
+    return _keeps_data(t) and isinstance(t.settings.get("anonymize_after_days"), int)
+
+
+def _no_interval(t: Tenant) -> bool:
+    return _keeps_data(t) and not _has_interval(t)
+
+
+def _filters(t: Tenant) -> bool:
+    """The customer set up filters that anonymise special categories immediately."""
+    return _keeps_data(t) and t.settings.get("sensitive_filters") is True
+
+
+def _no_filters(t: Tenant) -> bool:
+    return _keeps_data(t) and not _filters(t)
+
+
 def _limit(t: Tenant) -> int:
-    """Days personal data may be kept before anonymisation (anonymize_after customers)."""
+    """Days the customer keeps personal data before anonymisation (its interval, if set)."""
     days = t.settings.get("anonymize_after_days")
-    return days if isinstance(days, int) else FALLBACK_DAYS
+    return days if isinstance(days, int) else NO_INTERVAL_DAYS
 
 
 def _within(rng: random.Random, t: Tenant) -> int:
@@ -412,6 +436,16 @@ def phone_only_number_analytics(rng: random.Random, t: Tenant) -> Event:
     )
 
 
+def sensitive_stored_unfiltered(rng: random.Random, t: Tenant) -> Event:
+    """A customer without filters: special categories are stored like any personal data."""
+    return sensitive_stored_plain(rng, t)
+
+
+def kept_without_interval(rng: random.Random, t: Tenant) -> Event:
+    """A customer that set no interval: no limit, even indefinitely."""
+    return _stored_at_scannet("transcript", SCANNET, rng.choice((None, 730, 3650)))
+
+
 def kept_past_interval(rng: random.Random, t: Tenant) -> Event:
     retention: int | None = _limit(t) + rng.choice((1, 7, 30))
     if rng.random() < 0.2:
@@ -505,6 +539,18 @@ TEMPLATES = (
     ),
     Template("contact details stored at ScanNet", 5, contact_details_stored, tenants=_keeps_data),
     Template(
+        "special-category transcript stored as it is (no filters set up)",
+        1.5,
+        sensitive_stored_unfiltered,
+        tenants=_no_filters,
+    ),
+    Template(
+        "transcript kept with no limit (no interval set)",
+        1.5,
+        kept_without_interval,
+        tenants=_no_interval,
+    ),
+    Template(
         "phone number stored (anonymise-after customer)", 3, number_stored, tenants=_keeps_data
     ),
     Template(
@@ -569,7 +615,7 @@ TEMPLATES = (
         sensitive_stored_plain,
         "violation",
         ("special_category",),
-        _keeps_data,
+        _filters,
     ),
     Template(
         "phone-only customer stores contact details",
@@ -593,7 +639,7 @@ TEMPLATES = (
         kept_past_interval,
         "violation",
         ("retention",),
-        _keeps_data,
+        _has_interval,
     ),
     Template("transcript sent over TLS 1.1", 0.6, sent_over_tls11, "violation", ("encryption",)),
     Template("call audio in plain RTP", 0.4, audio_plain_rtp, "violation", ("encryption",)),

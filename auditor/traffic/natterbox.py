@@ -259,6 +259,7 @@ def process_recording_uk(rng: random.Random, t: Tenant) -> Event:
         "operation": "process",
         "origin": _loc(rng.choice(ROUTING)),
         "destination": _loc(_site(rng)),
+        "encryption": IPSEC,
         "retention_days": 0,
     }
 
@@ -369,6 +370,7 @@ def support_partner_access(rng: random.Random, t: Tenant) -> Event:
         "destination": _loc("country:IN"),
         "processor": "support-partner",
         "purpose": "support",
+        "encryption": TLS13,
     }
 
 
@@ -494,7 +496,14 @@ def supplier_in_mumbai(rng: random.Random, t: Tenant) -> Event:
         "destination": _loc("aws:ap-south-1"),
         "processor": "ai-transcription-supplier",
         "purpose": "transcription",
+        "encryption": TLS13,
     }
+
+
+def supplier_processes_unencrypted(rng: random.Random, t: Tenant) -> Event:
+    """The recording moves to the US supplier as it is processed: it must be encrypted."""
+    event = to_transcription(rng, t)
+    return {**event, "operation": "process", "encryption": {"in_transit": "none"}}
 
 
 # --- unknown references and invalid input ------------------------------------------------------
@@ -618,6 +627,13 @@ TEMPLATES = (
         supplier_in_mumbai,
         verdict="violation",
         kinds=("residency",),
+    ),
+    Template(
+        "recording processed by the US supplier unencrypted in transit",
+        0.3,
+        supplier_processes_unencrypted,
+        verdict="violation",
+        kinds=("encryption",),
     ),
     # fail closed and dead letters
     Template(

@@ -446,6 +446,17 @@ def recording_unencrypted(rng: random.Random, t: Tenant) -> Event:
     return event
 
 
+def conversation_copied_unencrypted(rng: random.Random, t: Tenant) -> Event:
+    """A conversation replicated to a second Azure region: a move, so it must be encrypted."""
+    other = "azure:northeurope" if _c(t).region == "azure:westeurope" else "azure:westeurope"
+    return {
+        **conversation_stored(rng, t),
+        "origin": _hosted(t),
+        "destination": {"location": other, "system": "azure-sql-replica"},
+        "encryption": {"in_transit": "none", "at_rest": "aes-256"},
+    }
+
+
 def media_to_operator_rtp(rng: random.Random, t: Tenant) -> Event:
     event = media_to_operator(rng, t)
     event["encryption"] = {"in_transit": "none"}
@@ -586,6 +597,14 @@ TEMPLATES = (
         recording_unencrypted,
         "violation",
         ("encryption",),
+    ),
+    Template(
+        "conversation copied to another Azure region unencrypted in transit",
+        0.4,
+        conversation_copied_unencrypted,
+        "violation",
+        ("encryption",),
+        _eea_or_uk,
     ),
     Template(
         "call media to the operator in plain RTP",

@@ -17,12 +17,15 @@ CLEAR_OPERATIONS = frozenset({"delete", "anonymize"})
 def check(rule: Rule, facts: Facts, places: Places) -> Check:
     if facts.operation != "store" and not facts.retention_stated:
         return Check(False, "not a stored copy and no retention stated")
-    limit = rule.params["max_days"]
+    limit = rule.params.get("max_days")
     setting = rule.params.get("tenant_setting")
     source = ""
     if setting is not None and type(facts.settings.get(setting)) is int:
         limit = facts.settings[setting]
         source = f" ({setting})"
+    if limit is None:
+        # Only a tenant_setting and no max_days: a tenant that set nothing has no limit.
+        return Check(False, f"no limit: tenant setting {setting} not set")
     if not facts.retention_stated:
         if rule.params.get("unstated", "violation") == "allow":
             return Check(False, "retention not stated (allowed by this rule)")
@@ -105,14 +108,16 @@ KIND = RuleKind(
     summary="a stored copy is kept longer, indefinitely (`null`), or for an unstated time; "
     "applies to `store` events and to any event that states `retention_days` (`max_days: 0` = "
     "\"never stored\")",
-    params_doc="`max_days`, `tenant_setting` (an int setting that replaces max_days), "
-    "`unstated: violation/allow`",
+    params_doc="`max_days`, `tenant_setting` (an int setting that replaces max_days; without "
+    "max_days a tenant that has not set it has no limit), `unstated: violation/allow`",
     params_schema={
-        "type": "object", "additionalProperties": False, "required": ["max_days"],
+        "type": "object", "additionalProperties": False,
+        "anyOf": [{"required": ["max_days"]}, {"required": ["tenant_setting"]}],
         "properties": {
             "max_days": {"type": "integer", "minimum": 0},
             "tenant_setting": {"$ref": "#/$defs/id", "description": "An int tenant setting "
-                               "that, when set, replaces max_days for that tenant."},
+                               "that, when set, replaces max_days for that tenant; without "
+                               "max_days, a tenant that has not set it has no limit."},
             "unstated": {"enum": ["violation", "allow"], "description": "What a store with no "
                          "retention_days means. Default violation."},
             "track_deletion": {"type": "boolean", "description": "Remember each stored copy (by "

@@ -93,6 +93,28 @@ def test_summary_and_table_formats(events_file: Path) -> None:
     assert "no lawful transfer mechanism" in table.output
 
 
+def test_summary_counts_deadline_decisions_apart_from_events(tmp_path: Path) -> None:
+    # Spec §2: an erasure deadline that passes is a decision of its own, not an event.
+    erasure = (ROOT / "policies" / "24calldesk.yaml")
+    base = {"event_time": "2026-03-02T09:00:00Z", "tenant": {"id": "t"},
+            "data_class": "call_recording", "origin": {"location": "aws:us-east-1"},
+            "destination": {"location": "aws:us-east-1"}, "subject": {"key": "caller-1"},
+            "encryption": {"in_transit": "tls1.3", "at_rest": "aes-256"}}
+    lines = [
+        {**base, "event_id": "stored", "operation": "store", "retention_days": 90},
+        {**base, "event_id": "forget", "operation": "erasure_request",
+         "event_time": "2026-03-03T09:00:00Z"},
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    result = CliRunner().invoke(main, ["check", "--policy", str(erasure), str(path),
+                                       "--format", "summary", "--now", "2026-06-01T00:00:00Z"])
+    assert "events: 2  allow: 2  violation: 0  invalid: 0" in result.output
+    assert "deadline decisions: 1  violation: 1" in result.output  # the erasure deadline
+    assert "24calldesk.erasure-30-days" in result.output
+    assert result.exit_code == 1  # a deadline violation is still a violation
+
+
 def test_bad_policy_exits_2_naming_file_and_line(tmp_path: Path, events_file: Path) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("apiVersion: auditor/v1\nid: p\ncompany: {country: DE}\nrules: 3\n")

@@ -42,6 +42,7 @@ def test_file_replay_writes_the_three_formats_and_exits_0_despite_violations(
     result = run("--policy", NATTERBOX, NATTERBOX_EVENTS, "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "deadlines.csv",
         "derogations.csv",
         "exceptions.csv",
         "findings.csv",
@@ -82,7 +83,7 @@ def test_same_inputs_and_policy_give_byte_identical_reports(tmp_path: Path) -> N
         assert result.exit_code == 0, result.output
         outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
     assert outputs[0] == outputs[1]
-    assert len(outputs[0]) == 7
+    assert len(outputs[0]) == 8
 
 
 def test_chain_and_counts_match_auditor_check_over_concatenated_and_gzip_files(

@@ -20,6 +20,7 @@ from auditor.policy import load_policy
 from auditor.replay.records import Record
 from auditor.replay.run import decide_records
 from auditor.report import SCHEMA, Diff, HashChain, ReportBuilder, canonical
+from auditor.report.about import about
 from auditor.tally import Tally
 from tests.lines import numbered_lines, raw_lines
 from tests.unit.helpers import EXAMPLE_POLICY, ROOT, decide, event
@@ -32,7 +33,8 @@ NOW = "2027-06-01T00:00:00Z"
 def build(policy: Path, path: Path, now: str | None = None) -> tuple[dict[str, Any], Engine]:
     engine = Engine(load_policy(policy))
     builder = ReportBuilder({"id": engine.policy.id, "version": engine.version,
-                             "legal_tables": engine.tables.version, "path": str(policy)})
+                             "legal_tables": engine.tables.version, "path": str(policy)},
+                            about=about(engine))
     records = (Record(raw, 0, n) for n, raw in numbered_lines(path))
     for decision in decide_records(engine, records,
                                    now=parse_time(now) if now else None):
@@ -61,17 +63,20 @@ def test_counts_equal_those_of_auditor_check(
     for d in checked_decisions:
         tally.add(d)
     scope = report["scope"]
-    assert scope["decisions"] == tally.events + tally.deadlines == len(checked_decisions)
+    assert scope["decisions"] == tally.decisions == len(checked_decisions)
     assert tally.events == scope["events"] == sum(tally.verdicts.values())
     deadlines = sum(1 for d in checked_decisions if d.event is None and d.verdict != "invalid")
-    assert scope["deadline_decisions"] == deadlines > 0  # --now closed retention deadlines
-    assert scope["events"] == 2000
+    assert scope["deadline_decisions"] == tally.deadlines.decisions == deadlines > 0
+    assert scope["events"] == tally.events == 2000
     assert report["verdicts"] == {v: tally.verdicts[v] for v in ("allow", "violation", "invalid")}
     assert scope["invalid_events"] == tally.verdicts["invalid"] > 0
     by_rule = {(r["rule"], r["kind"], r["severity"], r["effect"]): r["findings"]
                for r in report["findings"]["by_rule"]}
     assert by_rule == dict(tally.by_rule)
     assert {r["rule"]: r["examples"] for r in report["findings"]["by_rule"]} == tally.examples
+    overdue = {(r["rule"], r["kind"], r["severity"], r["effect"]): r["findings"]
+               for r in report["deadlines"]["by_rule"]}
+    assert overdue == dict(tally.deadlines.by_rule)
     assert {r["field"]: r["events"] for r in report["invalid"]} == dict(tally.invalid)
     transfers: Counter[tuple[str, str, str, str]] = Counter()
     for row in report["transfers"]:
@@ -81,6 +86,73 @@ def test_counts_equal_those_of_auditor_check(
     denied = {k["kind"]: k["events_denied"] for k in report["findings"]["by_kind"]
               if k["events_denied"]}
     assert denied == dict(tally.by_kind)
+
+
+def test_headline_numbers_reconcile_deadline_decisions_apart(
+    natterbox: tuple[dict[str, Any], list[Decision]],
+) -> None:
+    # Spec §2: counts of events never mix deadline decisions (--now closed 300 here).
+    report, checked_decisions = natterbox
+    scope, verdicts, deadlines = report["scope"], report["verdicts"], report["deadlines"]
+    assert sum(verdicts.values()) == scope["events"] == 2000
+    assert scope["events"] + scope["deadline_decisions"] == scope["decisions"]
+    assert deadlines["decisions"] == scope["deadline_decisions"] > 0
+    assert deadlines["violations"] == sum(
+        1 for d in checked_decisions if d.is_deadline and d.verdict == "violation"
+    )
+    assert sum(r["findings"] for r in deadlines["by_rule"]) == sum(
+        len(d.findings) for d in checked_decisions if d.is_deadline
+    )
+    # No deadline finding is counted with the events' findings.
+    assert not any(e.startswith("deadline:") for r in report["findings"]["by_rule"]
+                   for e in r["examples"])
+    denied_events = sum(1 for d in checked_decisions
+                        if not d.is_deadline and d.verdict == "violation")
+    assert verdicts["violation"] == denied_events
+
+
+def test_every_finding_group_quotes_the_sentence_its_rule_cites(
+    natterbox: tuple[dict[str, Any], list[Decision]],
+) -> None:
+    report, _ = natterbox
+    rules = {r.id: r for r in load_policy(NATTERBOX).rules}
+    groups = report["findings"]["by_rule"] + report["deadlines"]["by_rule"]
+    assert groups
+    for group in groups:
+        if group["rule"] == "auditor.unknown-reference":  # the engine's own: fails closed
+            assert group["citation"]["source"].startswith("auditor")
+            continue
+        rule = rules[group["rule"]]
+        assert group["citation"] == {"text": rule.citation, "source": rule.citation_source}
+    ai = next(g for g in groups if g["rule"] == "natterbox.ai-supplier-encrypted-in-transit")
+    assert ai["citation"]["text"] == "Data is always encrypted in transit and at rest."
+
+
+def test_built_in_rules_cite_what_they_stand_for(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    lines = [event(event_id="no-basis", processor="plain-processor"),
+             event(event_id="unknown", processor="nobody")]
+    events.write_bytes(b"\n".join(orjson.dumps(e) for e in lines) + b"\n")
+    report, _ = build(EXAMPLE_POLICY, events)
+    cited = {g["rule"]: g["citation"] for g in report["findings"]["by_rule"]}
+    assert cited["auditor.unknown-reference"]["text"].startswith("An event that names")
+    # The example pack's own transfer rule carries its own citation.
+    assert cited["gdpr.chapter-v"]["text"]
+    schemas.validator(SCHEMA).validate(report)
+
+
+def test_attestation_names_controller_period_inputs_policy_and_chain(tmp_path: Path) -> None:
+    report, engine = build(NATTERBOX, NATTERBOX_EVENTS, NOW)
+    block = report["attestation"]
+    assert block["controller"] == {"id": "natterbox", "name": engine.policy.company.name,
+                                   "country": "GB"}
+    assert block["period"]["event_time_first"] == report["scope"]["event_time"]["first"]
+    assert block["period"]["deadlines_closed_at"] == NOW
+    assert block["policy"]["version"] == engine.version
+    assert block["policy"]["label"] == engine.policy.version
+    assert block["legal_tables"] == engine.tables.version
+    assert block["chain"] == {k: report["integrity"][k] for k in ("algorithm", "records", "head")}
+    assert block["verify"]["command"].startswith("auditor replay --verify")
 
 
 def test_register_rows_hold_event_time_span_and_processor(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,18 @@ import pytest
 
 from auditor.engine import Engine
 from auditor.events import Invalid
+from auditor.events.validate import parse_time
 from auditor.policy import load_policy
+from auditor.replay.records import Record
+from auditor.replay.run import decide_records
 from auditor.report import Diff, ReportBuilder, csv_tables
 from auditor.report import html as report_html
+from auditor.report.about import about
 from auditor.report.write import to_json, write_report
-from tests.unit.helpers import EXAMPLE_POLICY, decide, event
+from tests.unit.helpers import EXAMPLE_POLICY, ROOT, decide, event
+
+NATTERBOX = ROOT / "policies" / "natterbox.yaml"
+NATTERBOX_EVENTS = ROOT / "examples" / "natterbox.jsonl"
 
 VOID = {"meta", "rect", "br", "hr", "img", "input", "link"}
 EXTERNAL = {"script", "link", "img", "iframe", "object", "embed", "audio", "video", "source"}
@@ -64,7 +73,8 @@ def report() -> dict[str, Any]:
     engine = Engine(load_policy(EXAMPLE_POLICY))
     diff = Diff({"kind": "policy", "path": "draft.yaml", "id": "x", "version": "sha256:0"})
     builder = ReportBuilder({"id": engine.policy.id, "version": engine.version,
-                             "legal_tables": engine.tables.version, "path": "p.yaml"}, diff=diff)
+                             "legal_tables": engine.tables.version, "path": "p.yaml"}, diff=diff,
+                            about=about(engine))
     for i, processor in enumerate(["dpf-processor", "plain-processor", "plain-processor"]):
         builder.add(decide(engine, event(event_id=f"e-{i}", processor=processor)))
     builder.add(decide(engine, event(event_id=HOSTILE_ID, processor="plain-processor")))
@@ -129,8 +139,9 @@ def test_html_cuts_long_tables_and_points_to_the_csv() -> None:
 def test_csv_tables_match_the_report(report: dict[str, Any], tmp_path: Path) -> None:
     written = write_report(report, tmp_path / "out", ["csv"])
     names = sorted(p.name for p in written)
-    assert names == ["derogations.csv", "differences.csv", "differences_by_rule.csv",
-                     "exceptions.csv", "findings.csv", "invalid.csv", "transfers.csv"]
+    assert names == ["deadlines.csv", "derogations.csv", "differences.csv",
+                     "differences_by_rule.csv", "exceptions.csv", "findings.csv", "invalid.csv",
+                     "transfers.csv"]
     def rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO((tmp_path / "out" / name).read_text())))
     transfers = rows("transfers.csv")
@@ -141,6 +152,8 @@ def test_csv_tables_match_the_report(report: dict[str, Any], tmp_path: Path) -> 
         (r["rule"], r["findings"]) for r in report["findings"]["by_rule"]
     ]
     assert HOSTILE_ID in findings[0]["examples"]  # quoted, not broken by the comma-free id
+    assert findings[0]["citation"] == report["findings"]["by_rule"][0]["citation"]["text"]
+    assert findings[0]["citation_source"] == report["findings"]["by_rule"][0]["citation"]["source"]
     assert [r["event_id"] for r in rows("differences.csv")] == ["e-1", "e-2"]
     assert rows("invalid.csv") == [{"field": "retention_days", "events": "1"}]
 
@@ -160,3 +173,91 @@ def test_formats_choose_files(report: dict[str, Any], tmp_path: Path) -> None:
     assert [p.name for p in written] == ["report.json"]
     written = write_report(report, tmp_path / "h", ["html"])
     assert [p.name for p in written] == ["report.html"]
+
+
+@pytest.fixture(scope="module")
+def natterbox_page() -> tuple[dict[str, Any], str]:
+    """The page of a Natterbox replay whose --now closed retention deadlines."""
+    engine = Engine(load_policy(NATTERBOX))
+    builder = ReportBuilder({"id": engine.policy.id, "version": engine.version,
+                             "legal_tables": engine.tables.version, "path": "natterbox.yaml"},
+                            about=about(engine))
+    lines = NATTERBOX_EVENTS.read_bytes().splitlines()[:600]
+    records = (Record(raw, 0, n) for n, raw in enumerate(lines, 1))
+    for decision in decide_records(engine, records, now=parse_time("2027-06-01T00:00:00Z")):
+        builder.add(decision)
+    report = builder.report(period={"from": None, "to": None, "grace_seconds": 0},
+                            sources=[{"kind": "file", "path": "natterbox.jsonl",
+                                      "sha256": "1" * 64, "gzip": False, "lines": 600}],
+                            records_read=600, closed_at="2027-06-01T00:00:00Z")
+    return report, report_html.render(report)
+
+
+def _cards(text: str) -> dict[str, int]:
+    return {label: int(n.replace(",", "")) for n, label in
+            re.findall(r'<div class="card"><b>([0-9,]+)</b>([^<]+)</div>', text)}
+
+
+def test_headline_cards_reconcile_with_deadlines_apart(
+    natterbox_page: tuple[dict[str, Any], str],
+) -> None:
+    report, text = natterbox_page
+    cards = _cards(text)
+    assert cards["events"] == cards["allow"] + cards["violation"] + cards["invalid"] == 600
+    assert cards["deadline decisions (not events)"] == report["scope"]["deadline_decisions"] > 0
+
+
+def test_each_finding_group_quotes_its_rule_citation(
+    natterbox_page: tuple[dict[str, Any], str],
+) -> None:
+    report, text = natterbox_page
+    groups = report["findings"]["by_rule"] + report["deadlines"]["by_rule"]
+    assert groups
+    for group in groups:
+        assert f"<blockquote>“{escape(group['citation']['text'])}”</blockquote>" in text
+
+
+def test_register_explains_none_and_unrestricted_in_words(
+    natterbox_page: tuple[dict[str, Any], str],
+) -> None:
+    _report, text = natterbox_page
+    legend = text[text.index('<dl class="legend">'):text.index("</dl>")]
+    assert "<dt>unrestricted</dt><dd>Chapter V does not restrict this flow" in legend
+    assert "<dt>none</dt><dd>No lawful basis" in legend
+    assert "<dt>regime none</dt>" in legend
+
+
+def test_attestation_block_with_signature_lines(natterbox_page: tuple[dict[str, Any], str]
+                                                ) -> None:
+    report, text = natterbox_page
+    block = text[text.index('<section id="attestation"'):]
+    page = Page()
+    page.feed(block)
+    visible = "".join(page.text)
+    for label in ("controller", "period", "inputs", "policy version (content hash)",
+                  "legal tables", "chain head", "to verify", "Name", "Date", "Signature"):
+        assert label in visible
+    assert "Natterbox" in visible
+    assert report["integrity"]["head"] in visible
+    assert "auditor replay --verify REPORT_DIR" in visible
+    assert "1" * 64 in visible  # the input's SHA-256
+    assert block.count('<div class="line"></div>') == 4
+
+
+def test_print_stylesheet_is_a4_with_page_breaks_and_repeated_headings(
+    natterbox_page: tuple[dict[str, Any], str],
+) -> None:
+    _report, text = natterbox_page
+    css = text[text.index("<style>"):text.index("</style>")]
+    print_css = css[css.index("@media print{"):]
+    assert "@page{size:A4" in print_css
+    assert "section.page{break-before:page}" in print_css
+    assert "thead{display:table-header-group}" in print_css
+    assert ".attestation{break-inside:avoid" in print_css
+    # Sections after the first page start one; the headline, scope and verdicts share it.
+    starts = re.findall(r'<section id="([a-z]+)"( class="page")?>', text)
+    assert [s for s, page in starts if page] == [
+        "findings", "deadlines", "transfers", "exceptions", "differences", "attestation"]
+    assert text.count("<thead>") == text.count("<table><thead>")
+    for interactive in ("<script", "<button", "<details", "<input", "<form"):
+        assert interactive not in text
