@@ -99,13 +99,17 @@ class Cluster:
         return worker
 
     def produce(self, topic: str, values: Iterable[bytes], *, key: bytes | None = None,
-                headers: list[tuple[str, bytes]] | None = None) -> int:
+                headers: list[tuple[str, bytes]] | None = None,
+                partition: int | None = None) -> int:
         # Single-record batches: exact offsets on the embedded broker (kafka-broker guide).
         producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 0,
                              "batch.num.messages": 1, "message.max.bytes": 4_000_000})
         count = 0
         for value in values:
-            producer.produce(topic, value, key, headers=list(headers or []))
+            if partition is None:
+                producer.produce(topic, value, key, headers=list(headers or []))
+            else:
+                producer.produce(topic, value, key, partition, headers=list(headers or []))
             producer.poll(0)
             count += 1
         assert producer.flush(30) == 0

@@ -153,7 +153,10 @@ def test_every_panel_shows_the_right_value_for_a_known_input(
             # Phase 1: one event of each route and an invalid record (creates the series).
             first = [event(i, p, loc, "2026-03-02T09:00:00Z")
                      for i, (p, (_, loc)) in enumerate(KNOWN.items())] + [b"nope"]
-            cluster.produce(topics.input, first)
+            # Both partitions get records (keyless records stick to one partition for a
+            # while), so both report their consumer lag.
+            cluster.produce(topics.input, first[::2], partition=0)
+            cluster.produce(topics.input, first[1::2], partition=1)
             t1 = wait_for("phase 1 in Prometheus", lambda: settled(len(first)))
             # Phase 2: the known input, events ten days old.
             when = (datetime.now(UTC) - timedelta(seconds=LAG_S)).isoformat()
