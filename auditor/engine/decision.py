@@ -46,6 +46,8 @@ class Outcome:
     stateful: tuple[Rule, ...] = ()
     processor: str = ""
     destination_country: str | None = None
+    # The declared flows that cover this flow (None: no declarations, or out of scope).
+    declared: tuple[str, ...] | None = None
 
     @classmethod
     def of(
