@@ -67,6 +67,7 @@ class ReplayJob:
              "legal_tables": engine.tables.version, "path": policy_path},
             max_examples=max_examples,
             diff=self.diff,
+            declared_flows=engine.policy.declared_flows,
         )
 
     def plan(self) -> None:

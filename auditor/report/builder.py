@@ -9,7 +9,9 @@ from typing import Any
 import orjson
 
 from auditor.engine import Decision, Outcome
+from auditor.policy.model import DeclaredFlow
 from auditor.report.chain import ALGORITHM, GENESIS, HashChain, has_float
+from auditor.report.declared import DeclaredRegister
 from auditor.report.diff import Diff
 from auditor.report.register import Register, iso
 from auditor.tally import Tally
@@ -26,7 +28,12 @@ class ReportBuilder:
     """
 
     def __init__(
-        self, policy: Mapping[str, Any], *, max_examples: int = 5, diff: Diff | None = None
+        self,
+        policy: Mapping[str, Any],
+        *,
+        max_examples: int = 5,
+        diff: Diff | None = None,
+        declared_flows: Sequence[DeclaredFlow] = (),
     ) -> None:
         self.policy = dict(policy)
         self.max_examples = max_examples
@@ -34,6 +41,8 @@ class ReportBuilder:
         self.register = Register(max_examples)
         self.chain = HashChain()
         self.diff = diff
+        # Declared vs observed, for a pack that declares its flows (report.declarations).
+        self.declared = DeclaredRegister(declared_flows, max_examples) if declared_flows else None
         self.events = 0
         self.deadlines = 0
         self.first: float | None = None
@@ -47,6 +56,8 @@ class ReportBuilder:
         self.chain.add(record, floats)
         self.tally.add(decision)
         self.register.add(decision)
+        if self.declared is not None:
+            self.declared.add(decision)
         if decision.is_deadline:
             self.deadlines += 1
         else:
@@ -114,6 +125,7 @@ class ReportBuilder:
             "exceptions": self.register.exception_rows(),
             "derogations": self.register.derogation_rows(),
             "differences": None if self.diff is None else self.diff.result(),
+            "declarations": None if self.declared is None else self.declared.result(),
             "integrity": {
                 "algorithm": ALGORITHM,
                 "genesis": GENESIS.hex(),

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from auditor.report import flowmap
+
 # Longest tables in the page; the CSV files and report.json hold every row.
 MAX_ROWS = 500
 MAX_BARS = 15
@@ -33,7 +35,7 @@ word-break:break-all}
 .card b{display:block;font-size:20px}.note{color:#5b6575;font-size:12px}
 td.t{white-space:nowrap}tr.bad td{background:#fdecea}
 svg text{font:12px system-ui,sans-serif;fill:#1d2430}
-"""
+""" + flowmap.CSS
 
 
 def _e(value: Any) -> str:
@@ -221,6 +223,9 @@ def _differences(diff: Mapping[str, Any] | None) -> str:
 
 def render(report: Mapping[str, Any]) -> str:
     """The whole page (UTF-8 text); depends only on ``report``."""
+    # Imported here: the section renders its tables with this module's table().
+    from auditor.report.html_declared import declared_section
+
     scope = report["scope"]
     policy = scope["policy"]
     verdicts = report["verdicts"]
@@ -230,8 +235,10 @@ def render(report: Mapping[str, Any]) -> str:
         ("Verdicts", lambda: bars([(v, verdicts[v]) for v in VERDICT_COLOURS],
                                   "decisions by verdict",
                                   colours=VERDICT_COLOURS)),
+        ("Flow map", lambda: flowmap.section(report)),
         ("Findings", lambda: _findings(report)),
         ("Register of cross-border transfers", lambda: _transfers(report)),
+        ("Declared vs observed", lambda: declared_section(report)),
         ("Exceptions that applied", lambda: table(
             [("id", "exception"), ("rule", "rule waived"), ("events", "events"),
              ("first_seen", "first seen"), ("last_seen", "last seen"),
