@@ -63,7 +63,7 @@ def _flow(c: _Checker, raw: dict[str, Any], draft: _Draft, where: Where) -> Decl
     ):
         for i, name in enumerate(raw.get(key, ())):
             ok = c.known(kind, name, table, where, f"{key}[{i}]") and ok
-    for i, pattern in enumerate(raw["destinations"]):
+    for i, pattern in enumerate(raw.get("destinations", ())):
         c.pattern(pattern, draft, where, f"destinations[{i}]")
     parties = [draft.processors[p] for p in raw["processors"] if p in draft.processors]
     for i, basis in enumerate(raw.get("basis", ())):
@@ -79,7 +79,7 @@ def _flow(c: _Checker, raw: dict[str, Any], draft: _Draft, where: Where) -> Decl
     return DeclaredFlow(
         id=raw["id"],
         processors=frozenset(raw["processors"]),
-        destinations=tuple(raw["destinations"]),
+        destinations=tuple(raw["destinations"]) if "destinations" in raw else None,
         data_classes=_set(raw.get("data_classes")),
         purposes=_set(raw.get("purposes")),
         operations=_set(raw.get("operations")),

@@ -195,14 +195,14 @@ class DeclaredFlow:
     """A flow the pack declares (its Art. 30 record, its published sub-processor list).
 
     A flow matches when its processor is listed, its data class, purpose and operation are
-    listed (or the field is absent: any), its destination matches a pattern, and its event
-    time is within ``span``. ``basis`` is the Chapter V mechanisms the declaration relies on
+    listed and its destination matches a pattern (each: or the field is absent), and its
+    event time is within ``span``. ``basis`` is the Chapter V mechanisms the declaration relies on
     (None: not stated); replay compares it with the observed mechanism.
     """
 
     id: str
     processors: frozenset[str]
-    destinations: tuple[str, ...]
+    destinations: tuple[str, ...] | None = None
     data_classes: frozenset[str] | None = None
     purposes: frozenset[str] | None = None
     operations: frozenset[str] | None = None

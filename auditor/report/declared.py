@@ -15,6 +15,8 @@ from auditor.report.register import Seen, iso
 BasisKey = tuple[tuple[str, ...], str, str, str, str, tuple[str, ...], str, str | None]
 # data class, operation, processor, purpose, destination country
 UndeclaredKey = tuple[str, str, str, str, str]
+# Mechanisms of flows no basis is needed for: within the EEA, or outside both regimes.
+UNRESTRICTED = frozenset({"intra_eea", "unrestricted"})
 
 
 class DeclaredRegister:
@@ -50,8 +52,8 @@ class DeclaredRegister:
             self.seen[fid].add(decision, 0)
         t = decision.transfer
         stated = sorted({b for fid in declared for b in (self._basis[fid] or ())})
-        # No comparison without a border crossed, or when no matching declaration states one.
-        if t is None or not stated or t.mechanism in stated:
+        # Compared only for a transfer Chapter V restricts, when a declaration states a basis.
+        if t is None or t.mechanism in UNRESTRICTED or not stated or t.mechanism in stated:
             return
         bkey = (declared, data_class, processor, t.from_country, t.to_country, tuple(stated),
                 t.mechanism, t.instrument)
@@ -90,7 +92,7 @@ def _declared_row(flow: DeclaredFlow, seen: Seen) -> dict[str, Any]:
         "data_classes": _names(flow.data_classes),
         "purposes": _names(flow.purposes),
         "operations": _names(flow.operations),
-        "destinations": list(flow.destinations),
+        "destinations": list(flow.destinations) if flow.destinations is not None else None,
         "basis": _names(flow.basis),
         "since": _day(flow.span.since),
         # until is stored as the first instant after the last day covered

@@ -18,9 +18,9 @@ def declared_section(report: Mapping[str, Any]) -> str:
     if declared is None:
         return ('<p class="note">The pack declares no flows (declared_flows), so nothing is '
                 "compared.</p>")
-    any_ = ("data_classes", "purposes", "operations", "basis")
-    rows = [{**row, **{k: "any" for k in any_ if row[k] is None}}
-            for row in declared["declared"]]
+    any_ = ("data_classes", "purposes", "operations", "destinations")
+    rows = [{**row, **{k: "any" for k in any_ if row[k] is None},
+             "basis": row["basis"] or "not stated"} for row in declared["declared"]]
     undeclared = declared["undeclared"]
     cards = (
         ("declared flows", len(rows)),

@@ -79,7 +79,8 @@ def _differences(
             out.append(f"{what} {value} not in [{', '.join(sorted(allowed))}]")
             if first_only:
                 return out
-    if not places.any_match(flow.destinations, "destination", facts):
+    if flow.destinations is not None and not places.any_match(
+            flow.destinations, "destination", facts):
         out.append(f"destination {facts.place('destination')} not in "
                    f"[{', '.join(flow.destinations)}]")
         if first_only:
