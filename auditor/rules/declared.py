@@ -81,8 +81,9 @@ def _differences(
                 return out
     if flow.destinations is not None and not places.any_match(
             flow.destinations, "destination", facts):
-        out.append(f"destination {facts.place('destination')} not in "
-                   f"[{', '.join(flow.destinations)}]")
+        shown = (f"home_region ({facts.home_region or 'none'})" if p == "home_region" else p
+                 for p in flow.destinations)
+        out.append(f"destination {facts.place('destination')} not in [{', '.join(shown)}]")
         if first_only:
             return out
     if not flow.span.covers(facts.at):
