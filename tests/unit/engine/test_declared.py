@@ -266,6 +266,7 @@ def test_explain_shows_which_declaration_matched_or_how_near_each_came(tmp_path:
     assert (f"  WARN  {IMPLICIT_UNDECLARED_RULE} [undeclared_flow]: undeclared flow: "
             "personal_data transferred, processor me, destination aws:eu-west-2 (GB), purpose "
             "service_delivery; no declared flow covers it (nearest: own-systems (destination "
-            "aws:eu-west-2 (GB) not in [zone:eu, home_region (none)]); us-hosting (processor me not in "
-            "[dpf-processor], destination aws:eu-west-2 (GB) not in [country:US]))") in missed
+            "aws:eu-west-2 (GB) not in [zone:eu, home_region (none)]); us-hosting (processor me "
+            "not in [dpf-processor], destination aws:eu-west-2 (GB) not in [country:US]))"
+            ) in missed
     assert "cites: GDPR Art. 30(1)(d)-(e)" in missed

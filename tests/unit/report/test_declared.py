@@ -173,3 +173,26 @@ def test_a_band_with_violations_splits_in_proportion() -> None:
 
 def test_no_transfer_no_map() -> None:
     assert "No cross-border flow" in flowmap.section({"transfers": []})
+
+
+def test_only_flows_chapter_v_restricts_are_compared_with_the_declared_basis(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(PACK.split("declared_flows:", maxsplit=1)[0] + """declared_flows:
+  - id: own-everywhere
+    processors: [me]
+    destinations: ["country:IE", "country:CH", "country:DE"]
+    basis: [derogation]
+""")
+    engine = Engine(load_policy(path))
+    report = report_of(engine, [
+        event(event_id="intra", processor="me", destination={"location": "aws:eu-west-1"}),
+        event(event_id="adequacy", processor="me", destination={"location": "aws:eu-central-2"}),
+        # from the US into Germany: under neither regime, nothing to rely on
+        event(event_id="inbound", processor="me", origin={"location": "aws:us-east-1"},
+              destination={"location": "aws:eu-central-1"}),
+    ])
+    (differs,) = report["declarations"]["basis_differs"]
+    assert (differs["mechanism"], differs["examples"]) == ("adequacy", ["adequacy"])
+    assert report["declarations"]["declared"][0]["events"] == 3
