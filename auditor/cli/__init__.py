@@ -22,6 +22,7 @@ def _register() -> None:
         demo_cmd,
         emit_cmd,
         policy_cmd,
+        register_cmd,
         replay_cmd,
         traffic_cmd,
         worker_cmd,
@@ -36,6 +37,7 @@ def _register() -> None:
     main.add_command(worker_cmd.worker)
     main.add_command(demo_cmd.demo)
     main.add_command(replay_cmd.replay)
+    main.add_command(register_cmd.register)
 
 
 _register()

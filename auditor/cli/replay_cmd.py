@@ -82,6 +82,15 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
         f"register rows; exceptions applied: {sum(r['events'] for r in report['exceptions']):,}; "
         f"derogations used: {sum(r['events'] for r in report['derogations']):,}"
     )
+    declared = report["declarations"]
+    if declared is not None:
+        undeclared = declared["undeclared"]
+        click.echo(
+            f"declared flows: {len(declared['declared']):,}, not seen: "
+            f"{len(declared['not_seen']):,}; seen on another basis: "
+            f"{sum(r['events'] for r in declared['basis_differs']):,} events; undeclared: "
+            f"{sum(r['events'] for r in undeclared):,} events in {len(undeclared)} rows"
+        )
     diff = report["differences"]
     if diff is not None:
         click.echo(

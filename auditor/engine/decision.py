@@ -46,6 +46,8 @@ class Outcome:
     stateful: tuple[Rule, ...] = ()
     processor: str = ""
     destination_country: str | None = None
+    # The declared flows that cover this flow (None: no declarations, or out of scope).
+    declared: tuple[str, ...] | None = None
     # ``body`` serialised once, without its braces: every decision of this outcome splices
     # it between its event id and its event (Decision.to_json) instead of serialising again.
     json: bytes = b""

@@ -22,6 +22,7 @@ from auditor.rules.facts import Facts, Places
 from auditor.rules.selectors import applies, selector_miss
 
 ENGINE_RULE = "auditor.unknown-reference"
+IMPLICIT_UNDECLARED_RULE = "auditor.undeclared-flow"
 SCHEMA_RULE = "auditor.schema"
 IMPLICIT_TRANSFER_RULE = "auditor.chapter-v"
 BOOKKEEPING_OPS = frozenset({"delete", "anonymize", "erasure_request"})
@@ -35,6 +36,19 @@ _IMPLICIT_TRANSFER = Rule(
     severity="high",
     effect="deny",
     citation="GDPR Art. 44 / UK GDPR Art. 44",
+)
+
+# Stands in for a pack that declares flows but writes no rule of kind undeclared_flow.
+_IMPLICIT_UNDECLARED = Rule(
+    id=IMPLICIT_UNDECLARED_RULE,
+    kind="undeclared_flow",
+    description="A pack that declares its flows is told of every flow of personal data that "
+    "no declaration covers (warn); write a rule of kind undeclared_flow to make it deny or "
+    "to scope it.",
+    severity="medium",
+    effect="warn",
+    citation="GDPR Art. 30(1)(d)-(e) (recipients and transfers in the record of processing) "
+    "and Art. 13(1)(e)-(f) (recipients and transfers in the notice)",
 )
 
 
@@ -61,6 +75,9 @@ class Engine:
         self.rules: tuple[Rule, ...] = policy.rules
         if not any(r.kind == "transfer" for r in policy.rules):
             self.rules = (*policy.rules, _IMPLICIT_TRANSFER)
+        self.declarations = self.places.declarations
+        if self.declarations and not any(r.kind == "undeclared_flow" for r in policy.rules):
+            self.rules = (*self.rules, _IMPLICIT_UNDECLARED)
         self.version = canonical_digest(
             [policy.document, self.tables.digest, self.catalogue.digest, "engine/1"]
         )
@@ -74,6 +91,7 @@ class Engine:
             edges.update(party.edges())
         for exc in policy.exceptions:
             edges.update(exc.span.edges())
+        edges.update(self.declarations.edges())
         # Within one epoch nothing dated changes, so a flow's decision is the same.
         self._edges = tuple(sorted(edges))
         selectors = [s for r in policy.rules for s in (r.when, r.unless)]
@@ -122,7 +140,8 @@ class Engine:
             found = self.memory.judge(outcome.stateful, seen, store, trace)
             if found:
                 outcome = Outcome.of((*outcome.findings, *found), outcome.transfer,
-                                     outcome.exceptions, self.policy_ref)
+                                     outcome.exceptions, self.policy_ref,
+                                     declared=outcome.declared)
         return Step(Decision(item.event_id, outcome, item.value, at, item.json), deadlines)
 
     def close(self, now: float, store: Store) -> list[Decision]:
@@ -266,6 +285,8 @@ class Engine:
         applied: list[AppliedException] = []
         remembering: list[Rule] = []
         if not findings:  # rules cannot be judged on names the policy does not know
+            if self.declarations and self.declarations.in_scope(facts):
+                facts.declared = self.declarations.match(facts, self.places)
             self._judge_rules(facts, findings, applied, remembering, trace)
             self._no_basis_is_never_allowed(facts, findings, applied, trace)
         return Outcome.of(
@@ -276,6 +297,7 @@ class Engine:
             stateful=tuple(remembering),
             processor=facts.processor_id,
             destination_country=facts.destination_country,
+            declared=facts.declared,
         )
 
     def _judge_rules(

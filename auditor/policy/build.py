@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.legal.countries import iso_countries
 from auditor.legal.tables import CURRENT_SCC, load_tables
 from auditor.locations import load_catalogue
+from auditor.policy.declared import declared_flows
 from auditor.policy.errors import PolicyIssue, Where
 from auditor.policy.model import (
     Clauses,
@@ -44,6 +45,7 @@ class _Checker:
         self.merged = merged
         self.issues = issues
         self.rule: str | None = None
+        self.label = "rule"  # what self.rule names (auditor.policy.errors.PolicyIssue)
         # While a rule or exception is checked: its file and path, to find exact lines.
         self.src: Source | None = None
         self.base: PathKey = ()
@@ -51,7 +53,7 @@ class _Checker:
     def error(self, where: Where, message: str, path: str = "") -> None:
         if self.src is not None and path:
             where = self.src.where((*self.base, *_path_key(path)))
-        self.issues.append(PolicyIssue(where, message, self.rule, path))
+        self.issues.append(PolicyIssue(where, message, self.rule, path, self.label))
 
     # -- facts ---------------------------------------------------------------
     def span(self, value: Any, where: Where, path: str) -> Span | None:
@@ -455,6 +457,7 @@ def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
 
     rules = _rules(c, merged, draft)
     exceptions = _exceptions(c, merged, draft, {str(raw.get("id")) for raw, *_ in merged.rules})
+    declared = declared_flows(c, merged, draft, rules)
     if company is None:
         return None
     limits = merged.scalars.get("limits", ({}, top.where(())))[0] or {}
@@ -476,6 +479,7 @@ def build_policy(merged: Merged, issues: list[PolicyIssue]) -> Policy | None:
         document=_document(merged),
         max_decision_cache=int(limits.get("max_decision_cache", 65536)),
         onward_regime=onward,
+        declared_flows=tuple(declared),
     )
 
 
@@ -684,4 +688,6 @@ def _document(merged: Merged) -> dict[str, Any]:
         doc[section] = {name: value for name, (value, _) in entries.items()}
     doc["rules"] = [raw for raw, *_ in merged.rules]  # only called when nothing is broken
     doc["exceptions"] = [raw for raw, *_ in merged.exceptions]
+    if merged.declared:  # only when present: packs without declarations keep their hash
+        doc["declared_flows"] = [raw for raw, *_ in merged.declared]
     return doc

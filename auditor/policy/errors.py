@@ -22,11 +22,13 @@ class PolicyIssue:
     message: str
     rule: str | None = None
     path: str = ""
+    # What ``rule`` names: a rule (or an exception's rule), or a declared flow.
+    label: str = "rule"
 
     def __str__(self) -> str:
         parts = [str(self.where)]
         if self.rule:
-            parts.append(f"rule '{self.rule}'")
+            parts.append(f"{self.label} '{self.rule}'")
         if self.path:
             parts.append(self.path)
         return ": ".join(parts) + ": " + self.message

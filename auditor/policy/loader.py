@@ -28,6 +28,9 @@ MAP_SECTIONS = (
 )
 
 
+# Sections whose entries are appended across includes, each with its own id.
+LIST_SECTIONS = ("rules", "exceptions", "declared_flows")
+
 API_VERSION = "auditor/v1"
 MAX_MESSAGE = 300  # characters of one schema error
 _POLICY_KEYS = frozenset(schemas.schema(schemas.POLICY)["properties"])
@@ -67,6 +70,7 @@ class Merged:
     # (raw, where, file, path, broken by a schema error)
     rules: list[tuple[Any, Where, Source, PathKey, bool]] = field(default_factory=list)
     exceptions: list[tuple[Any, Where, Source, PathKey, bool]] = field(default_factory=list)
+    declared: list[tuple[Any, Where, Source, PathKey, bool]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     bad: set[tuple[str, PathKey]] = field(default_factory=set)
 
@@ -84,14 +88,17 @@ def _schema_issues(src: Source) -> tuple[list[PolicyIssue], set[PathKey]]:
             extra = sorted(set(error.instance) - set(known))
             if extra:
                 where = src.where((*path, extra[0]))
-        issues.append(PolicyIssue(where, _clip(_schema_message(error)), rule, _path_text(path)))
+        label = "declared flow" if path[:1] == ("declared_flows",) else "rule"
+        issues.append(
+            PolicyIssue(where, _clip(_schema_message(error)), rule, _path_text(path), label)
+        )
         # Remember the broken element (a rule, an exception, an entry) to skip it later.
         bad.add(path[:2])
     return issues, bad
 
 
 def _rule_id_at(data: Any, path: PathKey) -> str | None:
-    if len(path) >= 2 and path[0] in ("rules", "exceptions") and isinstance(path[1], int):
+    if len(path) >= 2 and path[0] in LIST_SECTIONS and isinstance(path[1], int):
         try:
             value = data[path[0]][path[1]].get("id")
         except (AttributeError, IndexError, KeyError, TypeError):
@@ -214,7 +221,8 @@ def _merge(merged: Merged, src: Source, bad: set[PathKey]) -> None:
                 merged.bad.add((section, (name,)))
             # A later file (the includer) redefines an included entry on purpose.
             target[name] = (value, src.where((section, name)))
-    for section, out in (("rules", merged.rules), ("exceptions", merged.exceptions)):
+    for section, out in (("rules", merged.rules), ("exceptions", merged.exceptions),
+                         ("declared_flows", merged.declared)):
         items = data.get(section)
         if not isinstance(items, list):
             continue

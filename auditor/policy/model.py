@@ -193,6 +193,30 @@ class PolicyException:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclaredFlow:
+    """A flow the pack declares (its Art. 30 record, its published sub-processor list).
+
+    A flow matches when its processor is listed, its data class, purpose and operation are
+    listed and its destination matches a pattern (each: or the field is absent), and its
+    event time is within ``span``. ``basis`` is the Chapter V mechanisms the declaration relies on
+    (None: not stated); replay compares it with the observed mechanism.
+    """
+
+    id: str
+    processors: frozenset[str]
+    destinations: tuple[str, ...] | None = None
+    data_classes: frozenset[str] | None = None
+    purposes: frozenset[str] | None = None
+    operations: frozenset[str] | None = None
+    basis: frozenset[str] | None = None
+    span: Span = Span()
+    description: str = ""
+    citation: str = ""
+    citation_source: str = ""
+    where: Where = field(default=Where(""), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     id: str
     title: str
@@ -213,3 +237,5 @@ class Policy:
     # `transfers.onward_regime`: "origin" (only the event's origin.regime) or
     # "home_region" (else the regime of the tenant's home region; see chapter_v).
     onward_regime: str = "origin"
+    # `declared_flows`: what the pack says its flows are (docs/declared-flows.md).
+    declared_flows: tuple[DeclaredFlow, ...] = ()

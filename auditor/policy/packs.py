@@ -13,12 +13,17 @@ def packs_dir() -> Path:
 
 
 def pack_names() -> list[str]:
-    """The shipped packs: ``natterbox``, …, ``examples/gdpr-transfers``."""
+    """The shipped packs: ``natterbox``, …, ``examples/gdpr-transfers`` (not the suites, nor
+    the fragments a pack includes: a pack names its company)."""
     root = packs_dir()
     return sorted(
         str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml")
-        if not p.name.endswith(".tests.yaml")
+        if not p.name.endswith(".tests.yaml") and _is_pack(p)
     )
+
+
+def _is_pack(path: Path) -> bool:
+    return any(line.startswith("company:") for line in path.read_text().splitlines())
 
 
 def resolve_policy(value: str | Path) -> Path:

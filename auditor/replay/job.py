@@ -69,6 +69,7 @@ class ReplayJob:
             max_examples=max_examples,
             diff=self.diff,
             about=about(engine),
+            declared_flows=engine.policy.declared_flows,
         )
 
     def plan(self) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 import orjson
 
 from auditor.engine import Decision, Outcome
+from auditor.policy.model import DeclaredFlow
 from auditor.report.about import PolicyAbout
 from auditor.report.attestation import attestation
 from auditor.report.chain import ALGORITHM, GENESIS, HashChain, has_float
+from auditor.report.declared import DeclaredRegister
 from auditor.report.diff import Diff
 from auditor.report.register import Register, iso
 from auditor.tally import Tally
@@ -37,6 +39,7 @@ class ReportBuilder:
         max_examples: int = 5,
         diff: Diff | None = None,
         about: PolicyAbout | None = None,
+        declared_flows: Sequence[DeclaredFlow] = (),
     ) -> None:
         self.policy = dict(policy)
         self.about = about or PolicyAbout()
@@ -45,6 +48,8 @@ class ReportBuilder:
         self.register = Register(max_examples)
         self.chain = HashChain()
         self.diff = diff
+        # Declared vs observed, for a pack that declares its flows (report.declarations).
+        self.declared = DeclaredRegister(declared_flows, max_examples) if declared_flows else None
         self.events = 0
         self.deadlines = 0
         self.first: float | None = None
@@ -58,6 +63,8 @@ class ReportBuilder:
         self.chain.add(record, floats)
         self.tally.add(decision)
         self.register.add(decision)
+        if self.declared is not None:
+            self.declared.add(decision)
         if decision.is_deadline:
             self.deadlines += 1
         else:
@@ -135,6 +142,7 @@ class ReportBuilder:
             "exceptions": self.register.exception_rows(),
             "derogations": self.register.derogation_rows(),
             "differences": None if self.diff is None else self.diff.result(),
+            "declarations": None if self.declared is None else self.declared.result(),
             "integrity": integrity,
             "attestation": attestation(
                 self.about, policy=self.policy, period=period, event_time=event_time,

@@ -26,6 +26,15 @@ TABLES: dict[str, tuple[str, ...]] = {
     "differences.csv": ("event_id", "baseline_verdict", "replay_verdict", "added_rules",
                         "removed_rules"),
     "differences_by_rule.csv": ("rule", "added", "removed"),
+    "declared_flows.csv": ("id", "description", "processors", "data_classes", "purposes",
+                           "operations", "destinations", "basis", "since", "until", "events",
+                           "violations", "first_seen", "last_seen"),
+    "basis_differs.csv": ("declarations", "data_class", "processor", "origin_country",
+                          "destination_country", "declared_basis", "mechanism", "instrument",
+                          "events", "violations", "first_seen", "last_seen", "examples"),
+    "undeclared_flows.csv": ("data_class", "operation", "processor", "purpose",
+                             "destination_country", "events", "violations", "first_seen",
+                             "last_seen", "examples"),
 }  # fmt: skip
 
 
@@ -63,7 +72,8 @@ def _cited(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def tables(report: Mapping[str, Any]) -> dict[str, str]:
-    """File name -> CSV text; the differences tables only when the report has a baseline."""
+    """File name -> CSV text; the differences tables only when the report has a baseline, the
+    declared-flow tables only when the pack declares flows."""
     deadlines = report.get("deadlines") or {"by_rule": []}
     rows: dict[str, Sequence[Mapping[str, Any]]] = {
         "findings.csv": _cited(report["findings"]["by_rule"]),
@@ -77,4 +87,9 @@ def tables(report: Mapping[str, Any]) -> dict[str, str]:
     if diff is not None:
         rows["differences.csv"] = diff["events"]
         rows["differences_by_rule.csv"] = diff["by_rule"]
+    declared = report.get("declarations")
+    if declared is not None:
+        rows["declared_flows.csv"] = declared["declared"]
+        rows["basis_differs.csv"] = declared["basis_differs"]
+        rows["undeclared_flows.csv"] = declared["undeclared"]
     return {name: render(TABLES[name], table) for name, table in rows.items()}

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from auditor.report import flowmap
+
 # Longest tables in the page; the CSV files and report.json hold every row.
 MAX_ROWS = 500
 MAX_BARS = 15
@@ -52,7 +54,7 @@ th{background:#eee}tr.bad td{background:none;font-weight:600}
 svg{max-width:100%;height:auto}.screen{display:none}
 .attestation{break-inside:avoid;border-color:#000}
 }
-"""
+""" + flowmap.CSS
 # Chapter V mechanisms in words (docs/transfers.md), for the register's legend.
 MECHANISMS = (
     ("intra_eea", "EU GDPR data that stays within the European Economic Area: not a "
@@ -365,6 +367,9 @@ def render(report: Mapping[str, Any]) -> str:
     On screen one long page; printed (A4), each section starts a page, tables repeat their
     headings, and the attestation stays on one page with its signature lines.
     """
+    # Imported here: the section renders its tables with this module's table().
+    from auditor.report.html_declared import declared_section
+
     scope = report["scope"]
     policy = scope["policy"]
     verdicts = report["verdicts"]
@@ -380,9 +385,11 @@ def render(report: Mapping[str, Any]) -> str:
             "(Deadlines).</p>"
             + bars([(v, verdicts[v]) for v in VERDICT_COLOURS], "event decisions by verdict",
                    colours=VERDICT_COLOURS))),
+        ("flowmap", "Flow map", True, lambda: flowmap.section(report)),
         ("findings", "Findings", True, lambda: _findings(report)),
         ("deadlines", "Deadlines (rules that remember)", True, lambda: _deadlines(report)),
         ("transfers", "Register of cross-border transfers", True, lambda: _transfers(report)),
+        ("declared", "Declared vs observed", True, lambda: declared_section(report)),
         ("exceptions", "Exceptions that applied", True, lambda: table(
             [("id", "exception"), ("rule", "rule waived"), ("events", "events"),
              ("first_seen", "first seen"), ("last_seen", "last seen"),

@@ -10,6 +10,7 @@ from auditor.legal.countries import iso_countries
 from auditor.legal.tables import LegalTables
 from auditor.locations import CloudCatalogue
 from auditor.policy.model import DataClass, LocationGroup, Party, Policy
+from auditor.rules.declared import Declarations
 
 PAST = {
     "store": "stored",
@@ -53,6 +54,9 @@ class Facts:
     settings: dict[str, Any]
     derogation: str | None
     transfer: Transfer | None = None
+    # The ids of the declared flows that cover this flow; None when the pack declares no
+    # flows or the flow is out of their scope (auditor.rules.declared).
+    declared: tuple[str, ...] | None = None
 
     @property
     def moves(self) -> bool:
@@ -81,6 +85,7 @@ class Places:
         self.tables = tables
         self.catalogue = catalogue
         self._countries = iso_countries()
+        self.declarations = Declarations(policy.declared_flows)  # compiled once per engine
 
     def country(self, location: str) -> str | None:
         """The ISO country of a LOCATION, or None when the policy cannot place it."""

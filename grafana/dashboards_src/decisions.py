@@ -14,6 +14,7 @@ from grafana_foundation_sdk.builders.geomap import Panel as GeomapPanel
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models.dashboard import DataTransformerConfig
 
+from .flowmap import flow_map_panel
 from .panels import (
     DATASOURCE,
     MECHANISM_NAMES,
@@ -404,6 +405,7 @@ def _transfer_row(board: Dashboard) -> Dashboard:
             .span(12)
             .height(8)
         )
+        .with_panel(flow_map_panel())
     )
 
 

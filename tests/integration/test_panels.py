@@ -29,6 +29,7 @@ from auditor.engine import Engine
 from auditor.ops.histogram import DAY, EVENT_LAG_BUCKETS
 from auditor.ops.tables import reviewed_at
 from auditor.policy import load_policy
+from auditor.report.flowmap import MECHANISM_COLOURS as colours
 from tests.integration.conftest import EXAMPLE_POLICY, ROOT, Cluster
 from tests.integration.test_observability import (
     alertmanager,
@@ -297,6 +298,11 @@ def test_every_panel_shows_the_right_value_for_a_known_input(
              "scc": n["scc-processor"]}, "mechanism"),
         "Transfers/s without a lawful basis": keyed(
             {("eu_gdpr", "US"): n["plain-processor"] / d}, "regime", "destination_country"),
+        "Flow map: origin → destination by mechanism": keyed(
+            {("EU/EEA", "US · dpf", colours["dpf"], "eu_gdpr/US/dpf"): n["dpf-processor"],
+             ("EU/EEA", "US · none", colours["none"], "eu_gdpr/US/none"): n["plain-processor"],
+             ("EU/EEA", "IN · scc", colours["scc"], "eu_gdpr/IN/scc"): n["scc-processor"]},
+            "source", "target", "color", "id"),
         # Auditor / Workers
         "Workers reporting": one(1),
         "Since the last decision": since_last,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,7 @@ def _draft(tmp_path: Path) -> Path:
     head, tail = text.split(anchor)
     draft = tmp_path / "natterbox-draft.yaml"
     draft.write_text(head + anchor + tail.replace("    effect: deny\n", "    effect: warn\n", 1))
+    shutil.copy(NATTERBOX.with_name("natterbox.declared.yaml"), tmp_path)  # its include
     return draft
 
 

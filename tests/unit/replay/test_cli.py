@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,9 @@ def test_file_replay_writes_the_three_formats_and_exits_0_despite_violations(
     result = run("--policy", NATTERBOX, NATTERBOX_EVENTS, "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "basis_differs.csv",
         "deadlines.csv",
+        "declared_flows.csv",
         "derogations.csv",
         "exceptions.csv",
         "findings.csv",
@@ -50,6 +53,7 @@ def test_file_replay_writes_the_three_formats_and_exits_0_despite_violations(
         "report.html",
         "report.json",
         "transfers.csv",
+        "undeclared_flows.csv",
     ]
     report = report_of(out)
     schemas.validator(SCHEMA).validate(report)
@@ -83,7 +87,7 @@ def test_same_inputs_and_policy_give_byte_identical_reports(tmp_path: Path) -> N
         assert result.exit_code == 0, result.output
         outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
     assert outputs[0] == outputs[1]
-    assert len(outputs[0]) == 8
+    assert len(outputs[0]) == 11  # natterbox declares its flows: three more CSV tables
 
 
 def test_chain_and_counts_match_auditor_check_over_concatenated_and_gzip_files(
@@ -119,6 +123,8 @@ def _draft(tmp_path: Path) -> Path:
     tail = tail.replace("    effect: deny\n", "    effect: warn\n", 1)
     draft = tmp_path / "natterbox-draft.yaml"
     draft.write_text(head + anchor + tail)
+    # The pack's include, beside the draft as beside the pack.
+    shutil.copy(NATTERBOX.with_name("natterbox.declared.yaml"), tmp_path)
     return draft
 
 

@@ -39,6 +39,7 @@ def replayed(tmp_path: Path) -> tuple[Path, Path, Path]:
     more.write_bytes(gzip.compress(b"".join(lines[250:])))
     policy = tmp_path / "natterbox.yaml"
     shutil.copy(NATTERBOX, policy)
+    shutil.copy(NATTERBOX.with_name("natterbox.declared.yaml"), tmp_path)  # its include
     out = tmp_path / "report"
     result = run("--policy", policy, events, more, "--now", NOW, "--out", out)
     assert result.exit_code == 0, result.output

@@ -257,7 +257,11 @@ def test_print_stylesheet_is_a4_with_page_breaks_and_repeated_headings(
     # Sections after the first page start one; the headline, scope and verdicts share it.
     starts = re.findall(r'<section id="([a-z]+)"( class="page")?>', text)
     assert [s for s, page in starts if page] == [
-        "findings", "deadlines", "transfers", "exceptions", "differences", "attestation"]
+        "flowmap", "findings", "deadlines", "transfers", "declared", "exceptions",
+        "differences", "attestation"]
     assert text.count("<thead>") == text.count("<table><thead>")
-    for interactive in ("<script", "<button", "<details", "<input", "<form"):
+    for interactive in ("<script", "<button", "<details", "<form"):
         assert interactive not in text
+    # The flow map's colour switch (two radio buttons, no script) is not printed.
+    assert text.count("<input") == 2
+    assert "@media print{.fm>input,.fm>label{display:none}}" in css
