@@ -10,7 +10,7 @@ from auditor.policy.model import DeclaredFlow, Party, Rule, Span
 from auditor.policy.values import parse_instant
 
 if TYPE_CHECKING:
-    from auditor.policy.build import _Checker, _Draft
+    from auditor.policy.checker import Checker, Draft
     from auditor.policy.loader import Merged
 
 _DAY = 86400.0
@@ -21,7 +21,7 @@ _PARTY_BASIS = ("dpf", "scc", "bcr", "idta")
 
 
 def declared_flows(
-    c: _Checker, merged: Merged, draft: _Draft, rules: Sequence[Rule]
+    c: Checker, merged: Merged, draft: Draft, rules: Sequence[Rule]
 ) -> list[DeclaredFlow]:
     """The checked declarations of ``merged``, in pack order (includes first).
 
@@ -54,7 +54,7 @@ def declared_flows(
     return out
 
 
-def _flow(c: _Checker, raw: dict[str, Any], draft: _Draft, where: Where) -> DeclaredFlow | None:
+def _flow(c: Checker, raw: dict[str, Any], draft: Draft, where: Where) -> DeclaredFlow | None:
     ok = True
     for key, kind, table in (
         ("processors", "processor", draft.processors),
@@ -96,7 +96,7 @@ def _has(party: Party, basis: str) -> bool:
     return getattr(party, basis) is not None
 
 
-def _span(c: _Checker, raw: dict[str, Any], where: Where) -> Span | None:
+def _span(c: Checker, raw: dict[str, Any], where: Where) -> Span | None:
     """since = first day covered, until = last day covered (UTC), as for safeguards."""
     bounds: dict[str, float | None] = {"since": None, "until": None}
     for key in bounds:
