@@ -5,23 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from auditor import kafka_config
 from auditor.cli.common import intake_or_exit, load_engine_or_exit, policy_root_option
+from auditor.cli.sources import open_source, source_options, window_or_usage_error
 from auditor.engine import Decider
-from auditor.replay import Record, SourceError, WindowError, make_window
-from auditor.replay.files import FileSource
+from auditor.replay import Record, SourceError
 from auditor.replay.progress import progress_bar, tracked
-from auditor.replay.records import ReplaySource
 from auditor.replay.run import feed
-from auditor.replay.topic import TopicSource
 from auditor.report.draft import BY, ID, DraftRegister
-
-TOPIC_ONLY = {"start": "--from", "end": "--to", "partitions": "--partition",
-              "start_offset": "--start-offset", "end_offset": "--end-offset", "grace": "--grace"}
 
 
 @click.command("register")
@@ -29,22 +22,7 @@ TOPIC_ONLY = {"start": "--from", "end": "--to", "partitions": "--partition",
               help="The pack whose names the traffic uses (and whose declarations "
                    "--undeclared-only leaves out).")
 @policy_root_option
-@click.argument("files", nargs=-1, metavar="[EVENTS.jsonl ...]")
-@click.option("--topic", metavar="TOPIC", help="Read this topic's window (instead of files).")
-@click.option("--from", "start", metavar="TIME", help="Window start, RFC 3339 (included).")
-@click.option("--to", "end", metavar="TIME", help="Window end, RFC 3339 (included).")
-@click.option("--partition", "partitions", type=click.IntRange(min=0), multiple=True,
-              help="Only this partition (repeatable; default all).")
-@click.option("--start-offset", type=click.IntRange(min=0),
-              help="First offset to read in each partition.")
-@click.option("--end-offset", type=click.IntRange(min=0),
-              help="Offset to stop before in each partition (exclusive).")
-@click.option("--grace", metavar="DURATION", help="Seek back this much before --from.")
-@click.option("--bootstrap-servers", envvar="AUDITOR_BOOTSTRAP_SERVERS",
-              default="127.0.0.1:9092", show_default=True, metavar="HOST:PORT[,...]",
-              help="Kafka bootstrap servers (env AUDITOR_BOOTSTRAP_SERVERS).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=30.0,
-              show_default=True, help="Seconds to wait for the broker before giving up.")
+@source_options
 @click.option("--out", "out_path", default="-", show_default=True, metavar="FILE.yaml",
               help="Where to write the draft (- for stdout).")
 @click.option("--by", type=click.Choice(BY), default="country", show_default=True,
@@ -82,32 +60,15 @@ def register(
     Exit status: 0 draft written; 1 the source cannot be read or the draft cannot be
     written; 2 usage error or a policy that fails to load.
     """
-    given: dict[str, Any] = {"start": start, "end": end, "partitions": partitions,
-                             "start_offset": start_offset, "end_offset": end_offset,
-                             "grace": grace}
-    if (topic is None) == (not files):
-        raise click.UsageError("give a source: --topic TOPIC, or one or more JSONL files")
-    used = [TOPIC_ONLY[k] for k, v in given.items() if v not in (None, ())]
-    if topic is None and used:
-        raise click.UsageError(f"{', '.join(used)} select records of a topic: add --topic")
+    window = window_or_usage_error(topic, files, start=start, end=end, partitions=partitions,
+                                   start_offset=start_offset, end_offset=end_offset,
+                                   grace=grace)
     if not ID.match(prefix):
         raise click.BadParameter(f"{prefix!r} is not an id (letters, digits, . _ -)",
                                  param_hint="--id-prefix")
-    try:
-        window = make_window(start, end, partitions or None, start_offset, end_offset, grace)
-    except WindowError as exc:
-        raise click.UsageError(str(exc)) from exc
     engine = load_engine_or_exit(policy_path, policy_roots)
     intake = intake_or_exit()
-    source: ReplaySource
-    if topic is not None:
-        from auditor.cli.common import settings_or_exit
-
-        settings = settings_or_exit(bootstrap_servers=bootstrap_servers)
-        source = TopicSource(topic, window, kafka_config.connection(settings),
-                             timeout_s=timeout_s, fetch_wait_ms=settings.fetch_max_wait_ms)
-    else:
-        source = FileSource(files, intake.max_event_bytes)
+    source = open_source(topic, files, window, bootstrap_servers, timeout_s, intake)
     draft = DraftRegister(engine.policy, by=by, prefix=prefix, undeclared_only=undeclared_only)
     try:
         source.plan()

@@ -9,28 +9,18 @@ from typing import Any
 
 import click
 
-from auditor import kafka_config
 from auditor.cli.common import intake_or_exit, load_engine_or_exit, policy_root_option
+from auditor.cli.sources import kafka_client, open_source, source_options, window_or_usage_error
 from auditor.engine import Engine
 from auditor.events.validate import parse_time
-from auditor.replay import Record, SourceError, Window, WindowError, make_window
-from auditor.replay.files import FileSource
+from auditor.replay import Record, SourceError, Window
 from auditor.replay.job import ReplayJob
 from auditor.replay.progress import progress_bar, tracked
-from auditor.replay.records import ReplaySource
 from auditor.replay.topic import TopicSource
 from auditor.replay.verify import changed_inputs, differences, read_report, source_of, window_of
 from auditor.report.write import FORMATS, write_report
 
-TOPIC_ONLY = ("start", "end", "partitions", "start_offset", "end_offset", "grace")
-OPTION_NAMES = {
-    "start": "--from",
-    "end": "--to",
-    "partitions": "--partition",
-    "start_offset": "--start-offset",
-    "end_offset": "--end-offset",
-    "grace": "--grace",
-}
+
 def _time_option(value: str | None, option: str) -> float | None:
     if value is None:
         return None
@@ -41,17 +31,6 @@ def _time_option(value: str | None, option: str) -> float | None:
             param_hint=option,
         )
     return seconds
-
-
-def _check_usage(topic: str | None, files: tuple[str, ...], given: dict[str, Any]) -> None:
-    if topic is None and not files:
-        raise click.UsageError("give a source: --topic TOPIC, or one or more JSONL files")
-    if topic is not None and files:
-        raise click.UsageError("give either --topic or files, not both")
-    if topic is None:
-        used = [OPTION_NAMES[k] for k in TOPIC_ONLY if given.get(k) not in (None, ())]
-        if used:
-            raise click.UsageError(f"{', '.join(used)} select records of a topic: add --topic")
 
 
 def scope_sources(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -119,24 +98,7 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
               help="The policy to decide with: the current pack or a draft (what if). "
                    "Required, but with --verify.")
 @policy_root_option
-@click.argument("files", nargs=-1, metavar="[EVENTS.jsonl ...]")
-@click.option("--topic", metavar="TOPIC", help="Replay this topic (instead of files).")
-@click.option("--from", "start", metavar="TIME",
-              help="Window start, RFC 3339 (record timestamps; included).")
-@click.option("--to", "end", metavar="TIME",
-              help="Window end, RFC 3339 (record timestamps; included).")
-@click.option("--partition", "partitions", type=click.IntRange(min=0), multiple=True,
-              help="Only this partition (repeatable; default all).")
-@click.option("--start-offset", type=click.IntRange(min=0),
-              help="First offset to read in each partition.")
-@click.option("--end-offset", type=click.IntRange(min=0),
-              help="Offset to stop before in each partition (exclusive).")
-@click.option("--grace", metavar="DURATION",
-              help="Seek back this much before --from (e.g. 10m): a safety margin for brokers "
-                   "whose time index is approximate, and for clock skew of --live-decisions.")
-@click.option("--bootstrap-servers", envvar="AUDITOR_BOOTSTRAP_SERVERS",
-              default="127.0.0.1:9092", show_default=True, metavar="HOST:PORT[,...]",
-              help="Kafka bootstrap servers (env AUDITOR_BOOTSTRAP_SERVERS).")
+@source_options
 @click.option("--live-decisions", "live_topic", metavar="TOPIC",
               help="Compare with the worker's decisions on this topic (e.g. auditor.decisions).")
 @click.option("--baseline-policy", metavar="FILE|PACK",
@@ -151,8 +113,6 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
               help="Time to print as the report's date (the report reads no clock).")
 @click.option("--examples", "max_examples", type=click.IntRange(1, 100), default=5,
               show_default=True, help="Example event ids kept per rule and register row.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=30.0,
-              show_default=True, help="Seconds to wait for the broker before giving up.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--verify", "verify_dir", metavar="REPORT_DIR",
               type=click.Path(file_okay=False, path_type=Path),
@@ -210,15 +170,11 @@ def replay(
         sys.exit(_verify(verify_dir, policy_roots, bootstrap_servers, timeout_s, quiet))
     if policy_path is None:
         raise click.UsageError("Missing option '--policy' (or verify a report: --verify DIR)")
-    _check_usage(topic, files, {"start": start, "end": end, "partitions": partitions,
-                                "start_offset": start_offset, "end_offset": end_offset,
-                                "grace": grace})
+    window = window_or_usage_error(topic, files, start=start, end=end, partitions=partitions,
+                                   start_offset=start_offset, end_offset=end_offset,
+                                   grace=grace)
     if live_topic and baseline_policy:
         raise click.UsageError("give one baseline: --live-decisions or --baseline-policy")
-    try:
-        window = make_window(start, end, partitions or None, start_offset, end_offset, grace)
-    except WindowError as exc:
-        raise click.UsageError(str(exc)) from exc
     now = _time_option(now_text, "--now")
     _time_option(generated_at, "--generated-at")
     engine = load_engine_or_exit(policy_path, policy_roots)
@@ -259,27 +215,15 @@ def _run(
     quiet: bool,
 ) -> dict[str, Any]:
     """Build the sources from the options, plan them (end offsets captured now), run."""
-    config: dict[str, Any] = {}
-    fetch_wait: int | None = None
-    if topic or live_topic:
-        from auditor.cli.common import settings_or_exit
-
-        settings = settings_or_exit(bootstrap_servers=bootstrap_servers)
-        config = kafka_config.connection(settings)
-        fetch_wait = settings.fetch_max_wait_ms
     intake = intake_or_exit()
-    source: ReplaySource = (
-        TopicSource(topic, window, config, timeout_s=timeout_s, fetch_wait_ms=fetch_wait)
-        if topic
-        else FileSource(files, intake.max_event_bytes)
-    )
+    source = open_source(topic, files, window, bootstrap_servers, timeout_s, intake)
     # Decisions are written after their events: read them from the window's start on.
-    live = (
-        TopicSource(live_topic, Window(start_ms=window.start_ms, grace_ms=window.grace_ms),
-                    config, filter_time=False, timeout_s=timeout_s, fetch_wait_ms=fetch_wait)
-        if live_topic
-        else None
-    )
+    live = None
+    if live_topic:
+        config, fetch_wait = kafka_client(bootstrap_servers)
+        live = TopicSource(live_topic,
+                           Window(start_ms=window.start_ms, grace_ms=window.grace_ms), config,
+                           filter_time=False, timeout_s=timeout_s, fetch_wait_ms=fetch_wait)
     job = ReplayJob(engine, source, policy_path=policy_path, window=window,
                     intake=intake, baseline=baseline, baseline_path=baseline_policy,
                     live=live, live_topic=live_topic, now=now, now_text=now_text,
@@ -317,11 +261,7 @@ def _verify(folder: Path, policy_roots: tuple[Path, ...], bootstrap_servers: str
     config: dict[str, Any] = {}
     fetch_wait: int | None = None
     if any(s.get("kind") == "topic" for s in scope["sources"]):
-        from auditor.cli.common import settings_or_exit
-
-        settings = settings_or_exit(bootstrap_servers=bootstrap_servers)
-        config = kafka_config.connection(settings)
-        fetch_wait = settings.fetch_max_wait_ms
+        config, fetch_wait = kafka_client(bootstrap_servers)
     try:
         source = source_of(recorded, max_line_bytes=intake.max_event_bytes,
                            client_config=config, timeout_s=timeout_s, fetch_wait_ms=fetch_wait)
