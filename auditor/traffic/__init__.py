@@ -3,9 +3,9 @@
 Each pack (the package ``auditor.traffic.<pack>``) lists the flows its notice describes as
 weighted templates, each stating the decision it must get, so a generated sample comes
 with its own expected counts, independent of the engine. Its modules: ``tenants`` (the
-tenants, what their settings allow, where they are), ``lawful`` (the flows the notice
+tenants, their settings, where they and their data are), ``lawful`` (the flows the notice
 describes), ``breaches`` (flows that break a promise of it, unknown references and invalid
-input) and the package itself (the templates and the ``Pack``).
+input), and the package itself: the templates, which tenants can make each, and the ``Pack``.
 """
 
 from __future__ import annotations

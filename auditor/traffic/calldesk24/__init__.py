@@ -1,21 +1,20 @@
-"""Synthetic traffic of the 24CallDesk notice (seed 002) for policies/24calldesk.yaml.
-
-The pack's templates, each with the decision it must get, are here; the flows they make are
-in ``lawful`` (what the notice describes) and ``breaches`` (flows that break a promise of
-the notice, unknown references and invalid input), for the tenants of ``tenants``.
-"""
+"""Synthetic traffic of the 24CallDesk notice (seed 002) for policies/24calldesk.yaml."""
 
 from __future__ import annotations
 
-from auditor.traffic import Pack, Template
+from auditor.traffic import Pack, Template, Tenant
 from auditor.traffic.calldesk24 import breaches, lawful
-from auditor.traffic.calldesk24.tenants import (
-    CALENDARS,
-    TENANTS,
-    enabled,
-    eu_resident,
-    not_eu_resident,
-)
+from auditor.traffic.calldesk24.tenants import CALENDARS, TENANTS, enabled
+
+
+# Which tenants can make a flow.
+def eu_resident(t: Tenant) -> bool:
+    return t.settings.get("eu_residency") is True
+
+
+def not_eu_resident(t: Tenant) -> bool:
+    return not eu_resident(t)
+
 
 TEMPLATES = (
     Template("recording stored in the hosting region", 14, lawful.recording_stored),

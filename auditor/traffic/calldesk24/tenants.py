@@ -91,12 +91,3 @@ def enabled(t: Tenant) -> list[str]:
     """The integrations the tenant enabled."""
     text = str(t.settings.get("enabled_integrations", ""))
     return [p.strip() for p in text.split(",") if p.strip()]
-
-
-# Which tenants can produce a flow.
-def eu_resident(t: Tenant) -> bool:
-    return t.settings.get("eu_residency") is True
-
-
-def not_eu_resident(t: Tenant) -> bool:
-    return not eu_resident(t)

@@ -1,15 +1,24 @@
-"""Synthetic traffic of the Natterbox notices (seeds 000 and 001) for policies/natterbox.yaml.
-
-The pack's templates, each with the decision it must get, are here; the flows they make are
-in ``lawful`` (what the notices describe) and ``breaches`` (flows that break a promise of
-the notices, unknown references and invalid input), for the tenants of ``tenants``.
-"""
+"""Synthetic traffic of the Natterbox notices (seeds 000 and 001) for policies/natterbox.yaml."""
 
 from __future__ import annotations
 
-from auditor.traffic import Pack, Template
+from auditor.traffic import Pack, Template, Tenant
 from auditor.traffic.natterbox import breaches, lawful
-from auditor.traffic.natterbox.tenants import TENANTS, limited, not_opted_out, opted_out
+from auditor.traffic.natterbox.tenants import TENANTS, recording_limit
+
+
+# Which tenants can make a flow.
+def limited(t: Tenant) -> bool:
+    return recording_limit(t) is not None
+
+
+def not_opted_out(t: Tenant) -> bool:
+    return t.settings.get("training_opt_out") is not True
+
+
+def opted_out(t: Tenant) -> bool:
+    return t.settings.get("training_opt_out") is True
+
 
 TEMPLATES = (
     Template("route call in an AWS routing region", 16, lawful.route_call),

@@ -1,4 +1,4 @@
-"""The Natterbox tenants, what their settings allow, and the places their data goes."""
+"""The Natterbox tenants, their Home Regions and retention, and the places their data goes."""
 
 from __future__ import annotations
 
@@ -72,19 +72,6 @@ def lawful_recording_days(rng: random.Random, t: Tenant) -> int:
     if limit is None:
         return rng.choice((30, 90, 180, 365, 730, 1095))
     return rng.choice([d for d in (7, 30, 90, 180, 365) if d <= limit] or [limit])
-
-
-# Which tenants can produce a flow.
-def limited(t: Tenant) -> bool:
-    return recording_limit(t) is not None
-
-
-def not_opted_out(t: Tenant) -> bool:
-    return t.settings.get("training_opt_out") is not True
-
-
-def opted_out(t: Tenant) -> bool:
-    return t.settings.get("training_opt_out") is True
 
 
 def store_home_or_uk(rng: random.Random, t: Tenant) -> tuple[str, str]:
