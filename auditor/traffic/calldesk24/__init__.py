@@ -7,7 +7,7 @@ from auditor.traffic.calldesk24 import breaches, lawful
 from auditor.traffic.calldesk24.tenants import CALENDARS, TENANTS, enabled
 
 
-# Which tenants can make a flow.
+# Which tenants can produce a flow.
 def eu_resident(t: Tenant) -> bool:
     return t.settings.get("eu_residency") is True
 

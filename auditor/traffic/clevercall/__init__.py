@@ -7,7 +7,7 @@ from auditor.traffic.clevercall import breaches, lawful
 from auditor.traffic.clevercall.tenants import TENANTS
 
 
-# Which tenants can make a flow.
+# Which tenants can produce a flow.
 def phone_only(t: Tenant) -> bool:
     return t.settings.get("storage_mode") == "phone_only"
 

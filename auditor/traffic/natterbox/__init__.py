@@ -7,7 +7,7 @@ from auditor.traffic.natterbox import breaches, lawful
 from auditor.traffic.natterbox.tenants import TENANTS, recording_limit
 
 
-# Which tenants can make a flow.
+# Which tenants can produce a flow.
 def limited(t: Tenant) -> bool:
     return recording_limit(t) is not None
 
