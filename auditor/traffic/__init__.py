@@ -1,8 +1,11 @@
 """Synthetic lineage traffic for the seed packs: the demo, the examples and the benchmark.
 
-Each pack module (``auditor.traffic.<pack>``) lists the flows its notice describes as
+Each pack (the package ``auditor.traffic.<pack>``) lists the flows its notice describes as
 weighted templates, each stating the decision it must get, so a generated sample comes
-with its own expected counts, independent of the engine.
+with its own expected counts, independent of the engine. Its modules: ``tenants`` (the
+tenants, their settings, where they and their data are), ``lawful`` (the flows the notice
+describes), ``breaches`` (flows that break a promise of it, unknown references and invalid
+input), and the package itself: the templates, which tenants can make each, and the ``Pack``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,14 @@ from typing import Any
 
 PACKS = ("natterbox", "24calldesk", "clevercall", "nubitalk")
 Event = dict[str, Any]
+# The encryption of a flow in transit, and of a copy sent and kept.
+TLS13 = {"in_transit": "tls1.3"}
+STORED = {"in_transit": "tls1.3", "at_rest": "aes-256"}
+
+
+def at(location: str) -> dict[str, str]:
+    """An origin or destination with only its location."""
+    return {"location": location}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Emitter: the library a service uses to send lineage events v1 to the auditor's Kafka topic."""
+"""Emitter: the library a service uses to send lineage events v1 to the auditor's Kafka topic.
+
+The emitter and its delivery reports are here; its errors are in ``errors`` and the batch
+records it packs events into (``batch_events``) in ``batches``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,15 @@ import orjson
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from auditor import kafka_config
+from auditor.emit.batches import (
+    BATCH_CONTENT_TYPE,
+    BATCH_HEADERS,
+    DEFAULT_BATCH_BYTES,
+    DEFAULT_BATCH_LINGER_S,
+    Batches,
+    Headers,
+)
+from auditor.emit.errors import DeliveryError, EmitError, InvalidEventError, QueueFullError
 from auditor.events.keys import partition_key as default_key
 from auditor.events.validate import validation_error
 
@@ -30,79 +43,8 @@ __all__ = [
 ]
 
 DEFAULT_TOPIC = "lineage.events"
-# The header that marks a batch record: one event per line (the worker's split_batch reads it).
-BATCH_CONTENT_TYPE = b"application/x-ndjson"
-_Headers = list[tuple[str, str | bytes | None]]
-_BATCH_HEADERS: _Headers = [("content-type", BATCH_CONTENT_TYPE)]
-# Under librdkafka's default message.max.bytes (1,000,000) with room for headers.
-DEFAULT_BATCH_BYTES = 512_000
-DEFAULT_BATCH_LINGER_S = 0.05
 
 _log = logging.getLogger("auditor.emit")
-
-_MAX_SHOWN_IDS = 20
-
-
-class EmitError(Exception):
-    """Base class of the emitter's errors."""
-
-
-class InvalidEventError(EmitError, ValueError):
-    """The event is not a valid lineage event v1; nothing was sent."""
-
-    def __init__(
-        self, message: str, *, event_id: str | None = None, index: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.event_id = event_id
-        self.index = index
-
-
-class QueueFullError(EmitError, BufferError):
-    """The producer's local queue stayed full for longer than the emitter waits.
-
-    ``event_ids`` names the events not queued (several when a batch could not go out).
-    """
-
-    def __init__(self, message: str, event_ids: list[str | None] | None = None) -> None:
-        super().__init__(message)
-        self.event_ids = event_ids or []
-
-
-class DeliveryError(EmitError):
-    """Some events were not delivered: the broker rejected them or they timed out."""
-
-    def __init__(
-        self,
-        failed: list[tuple[str | None, str]],
-        undelivered: list[str | None] | None = None,
-        *,
-        detail: str | None = None,
-    ) -> None:
-        self.failed = failed
-        self.undelivered = undelivered or []
-        parts = []
-        if failed:
-            ids = [str(event_id) for event_id, _ in failed]
-            reasons = sorted({reason for _, reason in failed})
-            parts.append(
-                f"{len(failed)} event(s) failed delivery ({'; '.join(reasons[:3])}): "
-                + _show_ids(ids)
-            )
-        if self.undelivered:
-            parts.append(
-                f"{len(self.undelivered)} event(s) still undelivered: "
-                + _show_ids([str(i) for i in self.undelivered])
-            )
-        if detail:
-            parts.append(detail)
-        super().__init__("; ".join(parts) or "delivery failed")
-
-    @property
-    def event_ids(self) -> list[str | None]:
-        """Ids of every event that failed or is still undelivered."""
-        return [event_id for event_id, _ in self.failed] + list(self.undelivered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,25 +60,6 @@ class DeliveryReport:
     offset: int | None
     error: str | None
     batch_index: int | None = None
-
-
-class _Batch:
-    """Events of one key waiting to go out as one NDJSON record."""
-
-    __slots__ = ("event_ids", "lines", "size", "started")
-
-    def __init__(self, started: float) -> None:
-        self.lines: list[bytes] = []
-        self.event_ids: list[str | None] = []
-        self.size = 0
-        self.started = started
-
-
-def _show_ids(ids: list[str]) -> str:
-    shown = ", ".join(ids[:_MAX_SHOWN_IDS])
-    return shown + (
-        f", ... ({len(ids) - _MAX_SHOWN_IDS} more)" if len(ids) > _MAX_SHOWN_IDS else ""
-    )
 
 
 def _event_id(event: Mapping[str, Any]) -> str | None:
@@ -207,9 +130,7 @@ class Emitter:
         # Records handed to librdkafka and not yet reported on: sequence -> their event ids.
         self._pending: dict[int, list[str | None]] = {}
         self._pending_events = 0
-        # Open batches by key, oldest first (a sent batch's key goes to the end when reused).
-        self._batches: dict[bytes | None, _Batch] = {}
-        self._buffered = 0
+        self._batches = Batches()
         self._failed: list[tuple[str | None, str]] = []
         self._last_error: str | None = None
         self._fatal: str | None = None
@@ -268,7 +189,7 @@ class Emitter:
     @property
     def pending(self) -> int:
         """Events batched, queued or in flight, not yet acknowledged or failed."""
-        return self._pending_events + self._buffered
+        return self._pending_events + self._batches.events
 
     @property
     def failures(self) -> list[tuple[str | None, str]]:
@@ -344,46 +265,35 @@ class Emitter:
             return
         self._check_open()
         now = time.monotonic()
-        batch = self._batches.get(key)
-        if batch is not None and batch.size + len(value) + 1 > self.batch_bytes:
+        if self._batches.size(key) + len(value) + 1 > self.batch_bytes:
+            # The line does not fit in the key's open batch: that one goes out first.
             self._send_batch(key)
-            batch = None
-        if batch is None:
-            batch = self._batches[key] = _Batch(now)
-        batch.lines.append(value)
-        batch.event_ids.append(event_id)
-        batch.size += len(value) + 1
-        self._buffered += 1
-        if len(batch.lines) >= self.batch_events:
+        if self._batches.add(key, value, event_id, now) >= self.batch_events:
             self._send_batch(key)
         self._send_due(now)
 
     def _send_due(self, now: float) -> None:
         # Batches are in creation order, so the first one not yet due ends the scan.
         cutoff = now - self.batch_linger_s
-        while self._batches:
-            key, batch = next(iter(self._batches.items()))
-            if batch.started > cutoff:
-                return
-            self._send_batch(key)
+        while (batch := self._batches.oldest()) is not None and batch.started <= cutoff:
+            self._send_batch(batch.key)
 
     def _send_batch(self, key: bytes | None) -> None:
-        batch = self._batches.pop(key, None)
+        batch = self._batches.take(key)
         if batch is None:
             return
-        self._buffered -= len(batch.lines)
-        self._produce(b"\n".join(batch.lines), key, batch.event_ids, _BATCH_HEADERS)
+        self._produce(batch.value(), key, batch.event_ids, BATCH_HEADERS)
 
     def _send_all(self) -> None:
-        while self._batches:
-            self._send_batch(next(iter(self._batches)))
+        while (batch := self._batches.oldest()) is not None:
+            self._send_batch(batch.key)
 
     def _produce(
         self,
         value: bytes,
         key: bytes | None,
         event_ids: list[str | None],
-        headers: _Headers | None,
+        headers: Headers | None,
     ) -> None:
         self._check_open()
         seq = self._seq

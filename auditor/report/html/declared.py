@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from auditor.report.html import table
+from auditor.report.html.blocks import table
 
 SEEN = frozenset({"events", "violations"})
 

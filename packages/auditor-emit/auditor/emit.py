@@ -1,1 +1,0 @@
-../../../auditor/emit.py
