@@ -31,6 +31,8 @@ class Options:
     seed: int = 7
     skip: frozenset[str] = frozenset()
     batch_events: int = 100
+    # Events per record batch of every input topic (the producer's batching, fixed).
+    input_batch_events: int = 100
     rate: float = 5000.0
     latency_seconds: float = 10.0
     bootstrap: str | None = None
@@ -59,6 +61,9 @@ class Run:
     rss_kib: dict[str, int | None] = field(default_factory=dict)
     latency: dict[str, Any] | None = None
     preload: dict[str, Rate] = field(default_factory=dict)
+    # The record batches the broker holds for the input topics, by kind (records,
+    # batch_records): what (c) and (e) read.
+    layout: dict[str, dict[str, Any]] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
 
     def say(self, text: str) -> None:

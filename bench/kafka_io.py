@@ -28,10 +28,42 @@ class PhaseError(RuntimeError):
     """A phase could not finish: a process died or the expected records never came."""
 
 
-def preload(bootstrap: str, topic: str, lines: list[bytes], batch_events: int = 1) -> float:
-    """Produce ``lines`` to ``topic`` with the emitter (keyed by tenant); seconds it took."""
+# Compression of the input topics (the emitter's default).
+INPUT_COMPRESSION = "lz4"
+# librdkafka's batch.size (bytes before compression): large enough that only the record
+# count cuts a record batch, and within message.max.bytes (1,000,000) as it must be.
+INPUT_BATCH_BYTES = 1_000_000
+
+
+def input_producer(records_per_batch: int) -> dict[str, str | int | bool]:
+    """The producer settings every input topic is written with, whatever the machine's speed.
+
+    A record batch is cut only when it holds ``records_per_batch`` records (or at the final
+    flush: one shorter batch per partition). The linger is longer than any preload, so a
+    slow writer never sends a batch early: the layout the broker holds does not depend on
+    how fast the topic was written (it did before: bench/README.md, "the ceiling").
+    """
+    return {
+        "linger.ms": 300_000,
+        "message.timeout.ms": 600_000,  # librdkafka wants it longer than the linger
+        "batch.num.messages": records_per_batch,
+        "batch.size": INPUT_BATCH_BYTES,
+        "compression.type": INPUT_COMPRESSION,
+    }
+
+
+def preload(bootstrap: str, topic: str, lines: list[bytes], batch_events: int = 1,
+            records_per_batch: int = 100) -> float:
+    """Produce ``lines`` to ``topic`` with the emitter (keyed by tenant); seconds it took.
+
+    With ``batch_events`` > 1 the emitter packs that many events of a key into one batch
+    record, cut by count only (never by its linger). Record batches hold
+    ``records_per_batch`` records (``input_producer``).
+    """
     start = time.perf_counter()
-    with Emitter(bootstrap, topic, validate=False, batch_events=batch_events) as emitter:
+    with Emitter(bootstrap, topic, validate=False, batch_events=batch_events,
+                 batch_linger_s=3600.0, producer_config=input_producer(records_per_batch),
+                 ) as emitter:
         for raw in lines:
             event = orjson.loads(raw)
             emitter.emit_raw(raw, key=partition_key(event), event_id=event.get("event_id"))

@@ -74,6 +74,13 @@ def results(run: Run) -> dict[str, Any]:
             "sha256": run.traffic.sha256,
         },
         "preload": {kind: rate.as_json() for kind, rate in run.preload.items()},
+        # How the input topics were written (the same in every run) and the record batches
+        # the broker holds for them: (c) and (e) read the "records" topics, (c_batch) and
+        # (e_batch) the "batch_records" ones.
+        "input": {
+            "events_per_record_batch": options.input_batch_events,
+            **run.layout,
+        },
         "phases": {name: None if rate is None else rate.as_json() for name, rate in rates.items()},
         "latency": run.latency,
         "peak_rss_mib": {
