@@ -14,7 +14,7 @@ from bench.traffic import POLICIES, Traffic
 
 __all__ = ["BROKER_ENV", "PHASES", "POLICIES", "Options", "Run"]
 
-PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch", "f")
+PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch", "e_procs", "f")
 # The embedded broker needs short group timings and a short fetch wait
 # (docs/kafka-brokers.md); harmless on Apache Kafka.
 BROKER_ENV = {
@@ -33,6 +33,8 @@ class Options:
     batch_events: int = 100
     # Events per record batch of every input topic (the producer's batching, fixed).
     input_batch_events: int = 100
+    # Decision processes of the worker in row (e_procs): AUDITOR_PROCESSES.
+    processes: int = 2
     rate: float = 5000.0
     latency_seconds: float = 10.0
     bootstrap: str | None = None
@@ -57,6 +59,8 @@ class Run:
     children: Children
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     bootstrap: str = ""
+    # The embedded broker's process (None on an external cluster): its CPU is measured.
+    broker_pid: int | None = None
     rates: dict[str, Rate | None] = field(default_factory=dict)
     rss_kib: dict[str, int | None] = field(default_factory=dict)
     latency: dict[str, Any] | None = None

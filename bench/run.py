@@ -51,6 +51,7 @@ def _broker(run: Run) -> Iterator[str]:
         return
     with EmbeddedBroker() as broker:
         run.say(f"broker: embedded Tansu on {broker.bootstrap} (pid {broker.pid})")
+        run.broker_pid = broker.pid
         yield broker.bootstrap
 
 
@@ -79,7 +80,7 @@ def _on_kafka(run: Run) -> None:
     options, packs = run.options, run.traffic.packs
     ones = {p: run.topic("in", p) for p in packs}
     batched = {p: run.topic("inb", p) for p in packs}
-    need_ones = options.wants("c", "d", "e")
+    need_ones = options.wants("c", "d", "e", "e_procs")
     need_batched = options.wants("c_batch", "e_batch")
     ensure_topics(run.bootstrap, {
         **(dict.fromkeys(ones.values(), options.partitions) if need_ones else {}),
@@ -117,6 +118,7 @@ def _on_kafka(run: Run) -> None:
     workers.naive(run, ones)
     for name, topics in (("e", ones), ("e_batch", batched)):
         workers.throughput(run, name, topics)
+    workers.throughput(run, "e_procs", ones, processes=options.processes)
     latency.measure(run)
     if options.profile:
         workers.profile(run, ones, batched)
