@@ -68,6 +68,8 @@ class Run:
     # The record batches the broker holds for the input topics, by kind (records,
     # batch_records): what (c) and (e) read.
     layout: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Records each input topic holds (from its layout): (c) asks for no more than are left.
+    records_in: dict[str, int] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
 
     def say(self, text: str) -> None:

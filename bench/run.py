@@ -100,7 +100,9 @@ def _on_kafka(run: Run) -> None:
             seconds = kafka_io.preload(run.bootstrap, topics[pack], lines, batch_events,
                                        records_per_batch=per_batch[kind])
             run.preload.setdefault(kind, Rate()).add(pack, len(lines), seconds)
-            layouts.setdefault(kind, []).append(topic_layout(run.bootstrap, topics[pack]))
+            layout = topic_layout(run.bootstrap, topics[pack])
+            layouts.setdefault(kind, []).append(layout)
+            run.records_in[topics[pack]] = layout.records
     for kind, rate in run.preload.items():
         merged = Layout.merge(layouts[kind])
         run.layout[kind] = {
@@ -133,7 +135,8 @@ def _raw_consume(run: Run, name: str, topics: dict[str, str]) -> None:
         # A read takes a fraction of a second: the median of three is steadier than one.
         reads = sorted((
             kafka_io.consume_decode(run.bootstrap, topics[pack], run.events_of(pack),
-                                    run.options.phase_timeout)
+                                    run.options.phase_timeout,
+                                    records=run.records_in.get(topics[pack]))
             for _ in range(RAW_READS)
         ), key=lambda read: read[1])
         count, seconds = reads[len(reads) // 2]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -32,6 +33,8 @@ class Drain:
     cpu_seconds: float  # from the group join to the last decision, its processes together
     broker_cpu_seconds: float | None = None  # the embedded broker's, over the same time
     rss_sum_kib: int | None = None  # peak RSS of its processes added up
+    # CPU seconds by kind of thread over the same time (``_threads_cpu``).
+    threads_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -106,6 +109,7 @@ def throughput(run: Run, name: str, inputs: dict[str, str], processes: int = 1) 
     deadlines = 0
     cpu = 0.0
     broker_cpu: float | None = 0.0
+    threads: dict[str, float] = {}
     for pack in run.traffic.packs:
         env, decisions = worker_env(run, pack, inputs[pack], name.replace("_", ""))
         if processes > 1:
@@ -116,6 +120,8 @@ def throughput(run: Run, name: str, inputs: dict[str, str], processes: int = 1) 
                  first_to_last_s=drain.drained.seconds)
         deadlines += drain.drained.deadlines
         cpu += drain.cpu_seconds
+        for kind, seconds in drain.threads_cpu.items():
+            threads[kind] = threads.get(kind, 0.0) + seconds
         if broker_cpu is not None and drain.broker_cpu_seconds is not None:
             broker_cpu += drain.broker_cpu_seconds
         else:
@@ -131,6 +137,12 @@ def throughput(run: Run, name: str, inputs: dict[str, str], processes: int = 1) 
     rate.extra["worker_cpu_share"] = round(cpu / rate.seconds, 3) if rate.seconds else None
     rate.extra["worker_cpu_us_per_event"] = (
         round(cpu / rate.events * 1e6, 2) if rate.events else None)
+    # Where the worker's CPU went: its main thread (the batch loop, Python), its other
+    # Python threads (the consumer's, the delivery waits) and librdkafka's own threads.
+    rate.extra["worker_cpu_us_per_event_by_thread"] = {
+        kind: round(seconds / rate.events * 1e6, 2)
+        for kind, seconds in sorted(threads.items(), key=lambda kv: -kv[1])
+    } if rate.events else None
     rate.extra["broker_cpu_share"] = (
         round(broker_cpu / rate.seconds, 3) if broker_cpu is not None and rate.seconds
         else None)
@@ -181,6 +193,7 @@ def _drain(run: Run, child: Child, topic: str, events: int, group: str,
     pid = child.proc.pid
     joined_at: float | None = None
     cpu_first = 0.0
+    threads_first: dict[str, float] = {}
     broker_first: float | None = None
     try:
         deadline = time.monotonic() + run.options.phase_timeout
@@ -196,6 +209,7 @@ def _drain(run: Run, child: Child, topic: str, events: int, group: str,
                 if _group_stable(admin, group):
                     joined_at = time.time()
                     cpu_first = _tree_cpu_seconds(pid)
+                    threads_first = _threads_cpu(pid)
                     if run.broker_pid is not None:
                         broker_first = _cpu_seconds(run.broker_pid)
                     if profile_to is not None:
@@ -204,6 +218,8 @@ def _drain(run: Run, child: Child, topic: str, events: int, group: str,
             else:
                 reader.poll(0.2)
         cpu_last = _tree_cpu_seconds(pid)
+        threads_cpu = {kind: seconds - threads_first.get(kind, 0.0)
+                       for kind, seconds in _threads_cpu(pid).items()}
         broker_cpu = (None if broker_first is None or run.broker_pid is None
                       else _cpu_seconds(run.broker_pid) - broker_first)
         rss_each = [kib for kib in map(peak_rss_kib, _tree(pid)) if kib is not None]
@@ -214,7 +230,8 @@ def _drain(run: Run, child: Child, topic: str, events: int, group: str,
         reader.close()
         run.children.stop(child)
     return Drain(reader.result, joined_at, max(rss_each, default=None),
-                 max(0.0, cpu_last - cpu_first), broker_cpu, sum(rss_each) or None)
+                 max(0.0, cpu_last - cpu_first), broker_cpu, sum(rss_each) or None,
+                 {k: v for k, v in threads_cpu.items() if v > 0})
 
 
 def _group_stable(admin: AdminClient, group: str) -> bool:
@@ -240,6 +257,34 @@ def _tree(pid: int) -> list[int]:
     except OSError:
         children = []
     return [pid, *(int(c) for c in children)]
+
+
+def _threads_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of every thread of ``pid`` and its children, by kind: ``main`` (each
+    process's main thread), ``python`` (its other Python threads) or librdkafka's thread
+    name without its numbers (``rdk:main``, ``rdk:broker``, …)."""
+    out: dict[str, float] = {}
+    for proc in _tree(pid):
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{proc}/task")]
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                stat = Path(f"/proc/{proc}/task/{tid}/stat").read_text()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            fields = stat.rsplit(")", 1)[1].split()
+            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            if tid == proc:
+                kind = "main"
+            elif name.startswith("rdk:"):
+                kind = re.sub(r"[\d/.:]+$", "", name.split("/")[0]) or name
+            else:
+                kind = "python"
+            out[kind] = out.get(kind, 0.0) + seconds
+    return out
 
 
 def _tree_cpu_seconds(pid: int) -> float:
