@@ -97,13 +97,21 @@ def naive(run: Run, inputs: dict[str, str]) -> None:
     run.say(f"(d) {rate.per_s:,.0f} events/s naive Faust agent")
 
 
-def throughput(run: Run, name: str, inputs: dict[str, str], processes: int = 1) -> None:
+def throughput(run: Run, name: str, inputs: dict[str, str], processes: int = 1, *,
+               module: str = "auditor", extra_env: dict[str, str] | None = None,
+               role: str | None = None) -> dict[str, str]:
     """(e), (e_batch) or (e_procs): ``auditor worker`` on the pre-loaded input, one pack at
-    a time; with ``processes`` > 1 as that many decision processes (AUDITOR_PROCESSES)."""
+    a time; with ``processes`` > 1 as that many decision processes (AUDITOR_PROCESSES).
+
+    ``module`` (run with ``python -m``; ``auditor`` gets the argument ``worker``),
+    ``extra_env`` and ``role`` (names its topics and group) serve experiments. Returns each
+    pack's decisions topic.
+    """
+    outputs: dict[str, str] = {}
     if name in run.options.skip:
         run.rates[name] = None
         run.rss_kib[name] = None
-        return
+        return outputs
     rate = Rate()
     peak: list[int] = []
     deadlines = 0
@@ -111,10 +119,13 @@ def throughput(run: Run, name: str, inputs: dict[str, str], processes: int = 1) 
     broker_cpu: float | None = 0.0
     threads: dict[str, float] = {}
     for pack in run.traffic.packs:
-        env, decisions = worker_env(run, pack, inputs[pack], name.replace("_", ""))
+        env, decisions = worker_env(run, pack, inputs[pack], role or name.replace("_", ""))
+        outputs[pack] = decisions
+        env.update(extra_env or {})
         if processes > 1:
             env["AUDITOR_PROCESSES"] = str(processes)
-        child = run.children.python(f"{name}-{pack}", "auditor", ["worker"], env)
+        child = run.children.python(f"{name}-{pack}", module,
+                                    ["worker"] if module == "auditor" else [], env)
         drain = _drain(run, child, decisions, run.events_of(pack), env["AUDITOR_GROUP_ID"])
         rate.add(pack, drain.drained.decisions, drain.seconds,
                  first_to_last_s=drain.drained.seconds)
@@ -153,6 +164,7 @@ def throughput(run: Run, name: str, inputs: dict[str, str], processes: int = 1) 
     run.rss_kib[name] = max(peak) if peak else None
     run.say(f"({name}) {rate.per_s:,.0f} events/s auditor worker "
             f"(peak RSS {round(max(peak) / 1024) if peak else '?'} MiB)")
+    return outputs
 
 
 def profile(run: Run, ones: dict[str, str], batched: dict[str, str]) -> None:
