@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -40,6 +41,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
               help=f"Phases to skip, comma-separated, of: {', '.join(PHASES)}.")
 @click.option("--batch-events", type=click.IntRange(min=2), default=100, show_default=True,
               help="Events per batch record for c_batch and e_batch.")
+@click.option("--input-batch-events", type=click.IntRange(min=1), default=100,
+              show_default=True,
+              help="Events per record batch of the input topics (fixed producer batching: "
+              "every run writes the same layout; batch records: this many events / "
+              "--batch-events records per record batch).")
+@click.option("--processes", type=click.IntRange(min=1),
+              default=len(os.sched_getaffinity(0)), show_default="one per CPU",
+              help="Decision processes of the worker in row e_procs (AUDITOR_PROCESSES).")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=5000.0,
               show_default=True, help="Offered load of the latency phase (f), events/s.")
 @click.option("--latency-seconds", type=click.FloatRange(min=0, min_open=True), default=10.0,
@@ -59,7 +68,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
               help="Also profile (b) with cProfile and the worker (e) with py-spy (extra runs).")
 @click.option("--worker-env", "worker_env", multiple=True, metavar="KEY=VALUE",
               help="Extra AUDITOR_* setting for the worker, e.g. AUDITOR_BATCH_MAX=2000.")
-def main(events: int, packs: str, seed: int, skip: str, batch_events: int, rate: float,
+def main(events: int, packs: str, seed: int, skip: str, batch_events: int,
+         input_batch_events: int, processes: int, rate: float,
          latency_seconds: float, bootstrap: str | None, partitions: int, results: Path,
          out: Path | None, phase_timeout: float, profile: bool,
          worker_env: tuple[str, ...]) -> None:
@@ -88,6 +98,7 @@ def main(events: int, packs: str, seed: int, skip: str, batch_events: int, rate:
                                  param_hint="'--events'")
     options = Options(
         events=events, packs=usable, seed=seed, skip=skipped, batch_events=batch_events,
+        input_batch_events=input_batch_events, processes=processes,
         rate=rate, latency_seconds=latency_seconds, bootstrap=bootstrap, partitions=partitions,
         results=results, out=out, phase_timeout=phase_timeout, profile=profile,
         worker_env=tuple(pairs),

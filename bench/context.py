@@ -14,7 +14,7 @@ from bench.traffic import POLICIES, Traffic
 
 __all__ = ["BROKER_ENV", "PHASES", "POLICIES", "Options", "Run"]
 
-PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch", "f")
+PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch", "e_procs", "f")
 # The embedded broker needs short group timings and a short fetch wait
 # (docs/kafka-brokers.md); harmless on Apache Kafka.
 BROKER_ENV = {
@@ -31,6 +31,10 @@ class Options:
     seed: int = 7
     skip: frozenset[str] = frozenset()
     batch_events: int = 100
+    # Events per record batch of every input topic (the producer's batching, fixed).
+    input_batch_events: int = 100
+    # Decision processes of the worker in row (e_procs): AUDITOR_PROCESSES.
+    processes: int = 2
     rate: float = 5000.0
     latency_seconds: float = 10.0
     bootstrap: str | None = None
@@ -55,10 +59,17 @@ class Run:
     children: Children
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     bootstrap: str = ""
+    # The embedded broker's process (None on an external cluster): its CPU is measured.
+    broker_pid: int | None = None
     rates: dict[str, Rate | None] = field(default_factory=dict)
     rss_kib: dict[str, int | None] = field(default_factory=dict)
     latency: dict[str, Any] | None = None
     preload: dict[str, Rate] = field(default_factory=dict)
+    # The record batches the broker holds for the input topics, by kind (records,
+    # batch_records): what (c) and (e) read.
+    layout: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Records each input topic holds (from its layout): (c) asks for no more than are left.
+    records_in: dict[str, int] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
 
     def say(self, text: str) -> None:

@@ -28,10 +28,42 @@ class PhaseError(RuntimeError):
     """A phase could not finish: a process died or the expected records never came."""
 
 
-def preload(bootstrap: str, topic: str, lines: list[bytes], batch_events: int = 1) -> float:
-    """Produce ``lines`` to ``topic`` with the emitter (keyed by tenant); seconds it took."""
+# Compression of the input topics (the emitter's default).
+INPUT_COMPRESSION = "lz4"
+# librdkafka's batch.size (bytes before compression): large enough that only the record
+# count cuts a record batch, and within message.max.bytes (1,000,000) as it must be.
+INPUT_BATCH_BYTES = 1_000_000
+
+
+def input_producer(records_per_batch: int) -> dict[str, str | int | bool]:
+    """The producer settings every input topic is written with, whatever the machine's speed.
+
+    A record batch is cut only when it holds ``records_per_batch`` records (or at the final
+    flush: one shorter batch per partition). The linger is longer than any preload, so a
+    slow writer never sends a batch early: the layout the broker holds does not depend on
+    how fast the topic was written (it did before: bench/README.md, "the ceiling").
+    """
+    return {
+        "linger.ms": 300_000,
+        "message.timeout.ms": 600_000,  # librdkafka wants it longer than the linger
+        "batch.num.messages": records_per_batch,
+        "batch.size": INPUT_BATCH_BYTES,
+        "compression.type": INPUT_COMPRESSION,
+    }
+
+
+def preload(bootstrap: str, topic: str, lines: list[bytes], batch_events: int = 1,
+            records_per_batch: int = 100) -> float:
+    """Produce ``lines`` to ``topic`` with the emitter (keyed by tenant); seconds it took.
+
+    With ``batch_events`` > 1 the emitter packs that many events of a key into one batch
+    record, cut by count only (never by its linger). Record batches hold
+    ``records_per_batch`` records (``input_producer``).
+    """
     start = time.perf_counter()
-    with Emitter(bootstrap, topic, validate=False, batch_events=batch_events) as emitter:
+    with Emitter(bootstrap, topic, validate=False, batch_events=batch_events,
+                 batch_linger_s=3600.0, producer_config=input_producer(records_per_batch),
+                 ) as emitter:
         for raw in lines:
             event = orjson.loads(raw)
             emitter.emit_raw(raw, key=partition_key(event), event_id=event.get("event_id"))
@@ -51,25 +83,34 @@ def _assigned_consumer(bootstrap: str, topic: str) -> Consumer:
     return consumer
 
 
-def consume_decode(bootstrap: str, topic: str, events: int, timeout: float) -> tuple[int, float]:
+def consume_decode(bootstrap: str, topic: str, events: int, timeout: float,
+                   records: int | None = None) -> tuple[int, float]:
     """(c) read ``topic`` and decode every event (every line of a batch record).
 
-    Returns (events decoded, seconds from the first record to the last).
+    Returns (events decoded, seconds from the first record to the last). With ``records``
+    (how many the topic holds) no call asks for more records than are left: librdkafka's
+    ``consume(n, timeout)`` returns only when it has ``n`` records or the timeout passed,
+    so asking for more than are left adds the whole timeout to the last read (before this,
+    0.5 s per topic whenever its size was not a multiple of 10,000 records:
+    bench/README.md, "The ceiling").
     """
     consumer = _assigned_consumer(bootstrap, topic)
     loads = orjson.loads
     seen = 0
+    taken = 0
     first = last = 0.0
     deadline = time.monotonic() + timeout
     try:
         while seen < events:
             if time.monotonic() > deadline:
                 raise PhaseError(f"raw consumer read {seen} of {events} events from {topic}")
-            for msg in consumer.consume(10_000, 0.5):
+            want = 10_000 if records is None else max(1, min(10_000, records - taken))
+            for msg in consumer.consume(want, 0.5):
                 if msg.error() is not None:
                     continue
                 if not seen:
                     first = time.perf_counter()
+                taken += 1
                 value = msg.value() or b""
                 headers = msg.headers()
                 if headers and ("content-type", BATCH_CONTENT_TYPE) in headers:
@@ -120,10 +161,19 @@ class DecisionReader:
         for msg in self.consumer.consume(10_000, timeout):
             if msg.error() is not None:
                 continue
-            if (msg.value() or b"").startswith(DEADLINE_PREFIX):
+            value = msg.value() or b""
+            headers = msg.headers()
+            if headers and ("content-type", BATCH_CONTENT_TYPE) in headers:
+                # Decisions as batch records (bench.tuned_worker's BENCH_BATCH_OUT).
+                lines = value.split(b"\n")
+                late = sum(1 for line in lines if line.startswith(DEADLINE_PREFIX))
+                out.deadlines += late
+                out.decisions += len(lines) - late
+            elif value.startswith(DEADLINE_PREFIX):
                 out.deadlines += 1
                 continue
-            out.decisions += 1
+            else:
+                out.decisions += 1
             stamp = msg.timestamp()[1]
             if out.first_ms is None or stamp < out.first_ms:
                 out.first_ms = stamp

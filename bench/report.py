@@ -13,6 +13,7 @@ ROWS = (
     ("d", "naive Faust agent: decode + classify + await send per event"),
     ("e", "auditor worker end to end, 1 event/record"),
     ("e_batch", "auditor worker end to end, batch records of {batch}"),
+    ("e_procs", "auditor worker, {processes} decision processes, 1 event/record"),
 )
 
 
@@ -24,10 +25,16 @@ def table(doc: dict[str, Any]) -> str:
     """The results document as a plain-text table."""
     batch = doc["options"]["batch_events"]
     lines = [f"{'row':<8} {'what':<70} {'events/s':>12}", "-" * 92]
-    for name, what in ROWS:
+    for name, template in ROWS:
         phase = doc["phases"][name]
-        lines.append(f"{name:<8} {what.format(batch=batch):<70} "
+        what = template.format(batch=batch, processes=doc["options"]["processes"])
+        lines.append(f"{name:<8} {what:<70} "
                      f"{_num(None if phase is None else phase['events_per_s']):>12}")
+    layout = doc["input"].get("records")
+    if layout is not None:
+        held = layout["broker_holds"]["records_per_batch"]
+        lines.append(f"{'':<8} {'input record batches held by the broker (c, e, e_procs)':<70} "
+                     f"{held['median']:>12}")
     lat = doc["latency"]
     if lat is None:
         lines.append(f"{'f':<8} {'produce -> decision latency':<70} {'skipped':>12}")

@@ -27,6 +27,9 @@ def results(run: Run) -> dict[str, Any]:
         "e_batch/c_batch": _ratio(rates["e_batch"], rates["c_batch"]),
         "e_batch/c": _ratio(rates["e_batch"], rates["c"]),
         "e_batch/d": _ratio(rates["e_batch"], rates["d"]),
+        # N decision processes against one (N = options.processes).
+        "e_procs/e": _ratio(rates["e_procs"], rates["e"]),
+        "e_procs/c": _ratio(rates["e_procs"], rates["c"]),
     }
     p99 = None if run.latency is None else run.latency["p99_ms"]
     targets = {
@@ -61,6 +64,7 @@ def results(run: Run) -> dict[str, Any]:
             "seed": options.seed,
             "skip": sorted(options.skip),
             "batch_events": options.batch_events,
+            "processes": options.processes,
             "rate": options.rate,
             "latency_seconds": options.latency_seconds,
             "partitions": options.partitions,
@@ -74,11 +78,20 @@ def results(run: Run) -> dict[str, Any]:
             "sha256": run.traffic.sha256,
         },
         "preload": {kind: rate.as_json() for kind, rate in run.preload.items()},
+        # How the input topics were written (the same in every run) and the record batches
+        # the broker holds for them: (c) and (e) read the "records" topics, (c_batch) and
+        # (e_batch) the "batch_records" ones.
+        "input": {
+            "events_per_record_batch": options.input_batch_events,
+            **run.layout,
+        },
         "phases": {name: None if rate is None else rate.as_json() for name, rate in rates.items()},
         "latency": run.latency,
         "peak_rss_mib": {
             "worker_e": _mib(run.rss_kib.get("e")),
             "worker_e_batch": _mib(run.rss_kib.get("e_batch")),
+            # The largest of its processes (the JSON's per_pack has their sum).
+            "worker_e_procs": _mib(run.rss_kib.get("e_procs")),
             "worker_f": _mib(run.rss_kib.get("f")),
             "naive_d": _mib(run.rss_kib.get("d")),
         },

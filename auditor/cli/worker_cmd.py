@@ -19,6 +19,7 @@ from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.packs import pack_names, resolve_policy
 from auditor.stream.memory import changelog_topic
+from auditor.stream.processes import process_count, run_processes
 from auditor.stream.settings import Settings
 from auditor.stream.source import partitions_of
 
@@ -175,10 +176,14 @@ def _setting(name: str, text: str) -> str:
               help=_setting("metrics_port", "Port of /metrics, /livez, /readyz; 0 = a free one."))
 @click.option("--alertmanager-url",
               help=_setting("alertmanager_url", "Push violation alerts to this Alertmanager."))
+@click.option("--processes", type=click.IntRange(min=0, max=256),
+              help=_setting("processes", "Decision processes in the consumer group, one per "
+                            "core (0 = one per CPU); each serves metrics on its own port "
+                            "(metrics port + n)."))
 def worker(policy: str | None, policy_roots: tuple[Path, ...], bootstrap_servers: str | None,
            topics: tuple[str, ...], group_id: str | None, worker_id: str | None,
            partitions: int | None, log_level: str | None, metrics_port: int | None,
-           alertmanager_url: str | None) -> None:
+           alertmanager_url: str | None, processes: int | None) -> None:
     """Decide every lineage event on Kafka: decisions, findings and dead letters.
 
     Every setting can also be given as an AUDITOR_* environment variable (see
@@ -189,5 +194,9 @@ def worker(policy: str | None, policy_roots: tuple[Path, ...], bootstrap_servers
                                 bootstrap_servers=bootstrap_servers,
                                 input_topics=topics or None, group_id=group_id,
                                 worker_id=worker_id, partitions=partitions, log_level=log_level,
-                                metrics_port=metrics_port, alertmanager_url=alertmanager_url)
+                                metrics_port=metrics_port, alertmanager_url=alertmanager_url,
+                                processes=processes)
+    if process_count(settings) > 1:
+        # A supervisor of that many workers (auditor.stream.processes).
+        sys.exit(run_processes(settings))
     run_worker(settings)

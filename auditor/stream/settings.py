@@ -99,6 +99,9 @@ class Settings(BaseSettings):
 
     worker_id: str = "worker-1"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
+    # Decision processes of this worker, sharing its consumer group (one per core:
+    # auditor.stream.processes); 1 decides in this process.
+    processes: int = Field(default=1, ge=0, le=256, description="0: one per CPU")
 
     @field_validator("policy_roots")
     @classmethod

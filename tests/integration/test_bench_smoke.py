@@ -14,8 +14,9 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-THROUGHPUT_PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch")
-RATIOS = ("b/a", "e/c", "e/d", "e_batch/c_batch", "e_batch/c", "e_batch/d")
+THROUGHPUT_PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch", "e_procs")
+RATIOS = ("b/a", "e/c", "e/d", "e_batch/c_batch", "e_batch/c", "e_batch/d", "e_procs/e",
+          "e_procs/c")
 TARGETS = (
     "b/a >= 0.5",
     "e/d >= 5",
@@ -44,6 +45,7 @@ def test_a_tiny_run_completes_and_writes_every_field(kafka_bootstrap: str, tmp_p
     result = run_bench([
         "--events", "3000", "--packs", "natterbox,nubitalk", "--batch-events", "50",
         "--rate", "1000", "--latency-seconds", "1", "--bootstrap", kafka_bootstrap,
+        "--processes", "2",
         "--results", str(tmp_path), "--out", str(out), "--phase-timeout", "120",
     ])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -60,9 +62,19 @@ def test_a_tiny_run_completes_and_writes_every_field(kafka_bootstrap: str, tmp_p
         assert phase["events"] == 3000, name
         assert phase["seconds"] > 0, name
         assert phase["events_per_s"] > 0, name
-    for name in ("c", "c_batch", "d", "e", "e_batch"):
+    for name in ("c", "c_batch", "d", "e", "e_batch", "e_procs"):
         assert set(doc["phases"][name]["per_pack"]) == {"natterbox", "nubitalk"}, name
     assert doc["phases"]["e"]["worker_cpu_share"] is not None
+    assert doc["phases"]["e_procs"]["processes"] == 2
+    # The input topics' layout: written with fixed batching, read back from the broker.
+    assert doc["input"]["events_per_record_batch"] == 100
+    for kind, events_per_record in (("records", 1), ("batch_records", 50)):
+        layout = doc["input"][kind]
+        assert layout["events_per_record"] == events_per_record
+        assert layout["producer"]["batch.num.messages"] == 100 // events_per_record
+        held = layout["broker_holds"]
+        assert held["records"] * events_per_record >= 3000
+        assert held["records_per_batch"]["max"] <= 100 // events_per_record
     latency = doc["latency"]
     assert latency["events"] == 2000  # 1,000 events/s for 1 s, per pack
     assert 0 <= latency["p50_ms"] <= latency["p99_ms"] <= latency["max_ms"]
