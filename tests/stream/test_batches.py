@@ -77,8 +77,8 @@ def test_worker_decides_each_record_routes_outputs_and_marks_them_done() -> None
     assert seen == [("s-1", None), ("s-2", None), (None, "not_json")]
     assert source.done_offsets == [0, 1, 2]
     assert source.closed  # stopping the app closes the consumer (commit, leave the group)
-    # The policy's derogation limit remembers: partition 0's watermark, once per batch.
-    assert {(o.key, o.partition) for o in sink.records["changelog"]} == {(b'"0|wm"', 0)}
+    # The policy's derogation limit remembers: partition 0's clocks, once per batch.
+    assert {(o.key, o.partition) for o in sink.records["changelog"]} == {(b'"0|clock"', 0)}
 
 
 def test_a_batch_record_counts_as_its_events_and_a_batch_stops_at_max_events() -> None:

@@ -1,0 +1,165 @@
+"""Event time as hostile input: a forged date costs what memory holds, and one tenant's
+clock never closes another's deadlines (issue 17; docs/stateful-rules.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import main
+from auditor.engine import Decider, Decision, Engine
+from auditor.memory import DictStore, DictStores
+from auditor.policy import load_policy
+from tests.unit.engine.test_memory import POLICY, _at, ev
+
+
+class CountingStore(DictStore):
+    """A DictStore that counts reads: what an event costs the memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, key: str) -> Any:
+        self.reads += 1
+        return super().get(key)
+
+
+class CountingStores(DictStores):
+    def __init__(self) -> None:
+        super().__init__()
+        self.one = CountingStore()
+
+    def store(self, stream: int) -> DictStore:
+        return self.one
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    path = tmp_path / "mem.yaml"
+    path.write_text(POLICY)
+    return path
+
+
+def decider(policy: Path, stores: DictStores | None = None) -> Decider:
+    return Decider(Engine(load_policy(policy)), stores=stores)
+
+
+def tenant(name: str) -> dict[str, str]:
+    return {"id": name, "home_region": "EU1"}
+
+
+def run(engine: Decider, events: list[dict[str, Any]]) -> list[Decision]:
+    out: list[Decision] = []
+    for e in events:
+        out += engine.value(e).decisions()
+    return out
+
+
+def test_an_event_dated_9999_costs_what_memory_holds_not_the_years_between(
+    policy: Path,
+) -> None:
+    stores = CountingStores()
+    engine = decider(policy, stores)
+    # Open deadlines spread over a few days and a year: what the memory holds.
+    run(engine, [ev(n, 1 + n % 20, "store", subject={"key": f"s{n}"}, retention_days=1 + n)
+                 for n in range(50)])
+    store = stores.one
+    store.reads = 0
+    out = run(engine, [ev(99, 1, "process", event_time="9999-12-31T23:59:59Z",
+                          tenant=tenant("forger"), subject={"key": "x"})])
+    # Every hour from 2026 to 9999 (70 million of them) once cost 64 reads each.
+    assert store.reads < 2_000
+    assert [d.event_id for d in out] == ["e99"]  # acme's deadlines are not the forger's
+
+
+def test_check_finishes_an_event_dated_9999(policy: Path, tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    lines = [ev(n, 1, "store", subject={"key": f"s{n}"}) for n in range(20)]
+    lines.append(ev(20, 2, "process", event_time="9999-01-01T00:00:00Z"))
+    events.write_bytes(b"\n".join(orjson.dumps(e) for e in lines) + b"\n")
+    result = CliRunner().invoke(main, ["check", "--policy", str(policy), str(events)])
+    records = [orjson.loads(line) for line in result.output.splitlines()]
+    # acme's own clock reached 9999: acme's twenty copies are overdue, nothing else.
+    assert len([r for r in records if "deadline" in r]) == 20
+    assert records[-1]["event_id"] == "e20"
+
+
+def test_a_tenant_dated_2030_does_not_close_another_tenants_deadline(policy: Path) -> None:
+    engine = decider(policy)
+    out = run(engine, [
+        ev(1, 1, "store", tenant=tenant("b"), subject={"key": "b-1"}),  # due 03-11
+        ev(2, 2, "store", tenant=tenant("a"), subject={"key": "a-1"}),  # due 03-12
+        ev(3, 3, "process", tenant=tenant("a"), event_time="2030-01-01T00:00:00Z"),
+    ])
+    # a's clock closed a's own copy, never b's.
+    assert [d.event_id for d in out] == ["e1", "e2", "deadline:mem.keep:e2:a-1", "e3"]
+    # b's own time passing its deadline closes it.
+    later = run(engine, [ev(4, 12, "process", tenant=tenant("b"), subject={"key": "b-2"})])
+    assert [d.event_id for d in later] == ["deadline:mem.keep:e1:b-1", "e4"]
+
+
+def test_a_quiet_tenants_deadline_passes_once_two_other_tenants_pass_it(policy: Path) -> None:
+    engine = decider(policy)
+    run(engine, [ev(1, 1, "store", tenant=tenant("quiet"), subject={"key": "q"})])  # 03-11
+    first = run(engine, [ev(2, 20, "process", tenant=tenant("a"), subject={"key": "a"})])
+    assert [d.event_id for d in first] == ["e2"]  # one tenant's clock is not enough
+    second = run(engine, [ev(3, 19, "process", tenant=tenant("c"), subject={"key": "c"})])
+    # a and c both went beyond 03-11: the stream's consensus did.
+    assert [d.event_id for d in second] == ["deadline:mem.keep:e1:q", "e3"]
+
+
+def untenanted(event: dict[str, Any]) -> dict[str, Any]:
+    del event["tenant"]
+    return event
+
+
+def test_events_without_a_tenant_keep_the_time_of_their_subject(policy: Path) -> None:
+    engine = decider(policy)
+    out = run(engine, [
+        untenanted(ev(1, 1, "store", subject={"key": "p"})),
+        untenanted(ev(2, 2, "store", subject={"key": "q"})),
+        untenanted(ev(3, 3, "process", subject={"key": "p"},
+                      event_time="2031-01-01T00:00:00Z")),
+    ])
+    assert [d.verdict for d in out] == ["allow", "allow", "violation", "allow"]
+    assert [d.event_id for d in out] == ["e1", "e2", "deadline:mem.keep:e1:p", "e3"]
+
+
+def test_a_forged_date_does_not_make_a_tenants_erasure_overdue_early(policy: Path) -> None:
+    engine = decider(policy)
+    out = run(engine, [
+        ev(1, 1, "store", tenant=tenant("b"), subject={"key": "b-1"}, retention_days=None),
+        ev(2, 2, "erasure_request", tenant=tenant("b"), subject={"key": "b-1"}),
+        ev(3, 3, "process", tenant=tenant("a"), event_time="2030-01-01T00:00:00Z"),
+        ev(4, 4, "process", tenant=tenant("c"), subject={"key": "c-1"}),
+    ])
+    assert [d.event_id for d in out] == ["e1", "e2", "e3", "e4"]
+    late = engine.close(_at("2026-04-02T00:00:00Z"))  # the deadline, for everyone
+    assert [d.event_id for d in late] == ["deadline:mem.forget:e2:b-1"]
+
+
+def test_memory_written_with_one_watermark_is_upgraded_and_keeps_its_deadlines(
+    policy: Path,
+) -> None:
+    # The format of the previous release: one watermark, buckets of keys by hour.
+    due = _at("2026-03-11T10:00:00Z")
+    hour = int(due // 3600)
+    old = DictStore({
+        "wm": _at("2026-03-01T10:00:00Z"),
+        f"due|{hour}|7": ["rt|mem.keep|s1|country:DK"],
+        "rt|mem.keep|s1|country:DK": {"due": due, "event": "e1", "subject": "s1",
+                                      "class": "transcript", "place": "country:DK"},
+    })
+    stores = DictStores()
+    stores.by_stream[0] = old
+    engine = decider(policy, stores)
+    assert [d.event_id for d in run(engine, [ev(2, 5, "process")])] == ["e2"]
+    assert "wm" not in old.data
+    assert not any(k.startswith("due|") for k in old.data)
+    out = run(engine, [ev(3, 12, "process", tenant=tenant("other"))])
+    assert [d.event_id for d in out] == ["deadline:mem.keep:e1:s1", "e3"]
