@@ -103,7 +103,9 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
     "--now",
     "now_text",
     metavar="TIME",
-    help="Close open deadlines (erasure, retention) at this RFC 3339 time after the last event.",
+    help="Close open deadlines (erasure, retention) at this RFC 3339 time after the last "
+    "event. Also the file's clock: an event more than AUDITOR_EVENT_TIME_MAX_AHEAD_S after "
+    "it is invalid (future_event_time).",
 )
 def check(policy_path: str, policy_roots: tuple[Path, ...], events: str, fmt: str,
           no_event: bool, now_text: str | None) -> None:

@@ -30,8 +30,10 @@ def settings_or_exit(**overrides: Any) -> Settings:
 
 
 def intake_or_exit() -> Intake:
-    """The input layer with the size limit of the settings (AUDITOR_MAX_EVENT_BYTES)."""
-    return Intake(settings_or_exit().max_event_bytes)
+    """The input layer with the limits of the settings (AUDITOR_MAX_EVENT_BYTES,
+    AUDITOR_EVENT_TIME_MAX_AHEAD_S)."""
+    settings = settings_or_exit()
+    return Intake(settings.max_event_bytes, settings.event_time_max_ahead_s)
 
 # The one definition of --policy-root, shared by every command that loads a policy.
 policy_root_option = click.option(

@@ -221,7 +221,8 @@ def create_app(
                             timeout_s=settings.delivery_timeout_s,
                             changelog_batch_bytes=settings.changelog_batch_bytes)
     pipeline = Pipeline(engine, memory=memory, worker_id=settings.worker_id,
-                        max_event_bytes=settings.max_event_bytes)
+                        max_event_bytes=settings.max_event_bytes,
+                        max_ahead_s=settings.event_time_max_ahead_s)
     batcher = Batcher(pipeline, out, max_events=settings.batch_max,
                       observe=observe, on_delivered=on_delivered)
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from auditor.intake import DEFAULT_MAX_EVENT_BYTES
+from auditor.intake import DEFAULT_MAX_AHEAD_S, DEFAULT_MAX_EVENT_BYTES
 
 # Where docs/ is browsable. The Prometheus rules and the dashboards' runbook links carry
 # this default too (tests check they match): docs/alerts.md says how to change all three.
@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     batch_max: int = Field(default=1000, ge=1)
     batch_within_s: float = Field(default=0.005, gt=0)
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=1024)
+    # An event may be at most this far ahead of its record's Kafka timestamp (or of
+    # `check --now`); beyond it, it is invalid (future_event_time): docs/stateful-rules.md.
+    event_time_max_ahead_s: float = Field(default=DEFAULT_MAX_AHEAD_S, gt=0)
     delivery_timeout_s: float = Field(default=30.0, gt=0)
 
     # Operations (docs/metrics.md, docs/alerts.md): /metrics, and direct alert pushes.

@@ -148,3 +148,24 @@ def test_memory_restore_applies_tombstones_and_skips_other_partitions() -> None:
     memory.store(2).delete("b")
     (tomb,) = memory.changes()
     assert (tomb.key, tomb.value, tomb.partition) == (orjson.dumps("2|b"), None, 2)
+
+
+def test_an_event_far_ahead_of_its_records_timestamp_is_a_dead_letter() -> None:
+    # The record was written 2026-05-28; one event says 2030, one a day later.
+    pipeline = Pipeline(_engine(), max_ahead_s=3600)
+    sink = MemorySink()
+    batcher = Batcher(pipeline, sink, max_events=10)
+    batcher.pending.extend([
+        _record(0, transfer_event("far", event_time="2030-01-01T00:00:00Z")),
+        _record(1, transfer_event("near", event_time="2026-05-28T21:00:00Z")),
+        _record(2, transfer_event("fine")),
+    ])
+    batch = batcher.decide(time.monotonic())
+    asyncio.run(batcher.deliver(batch))
+    verdicts = [orjson.loads(o.value or b"")["verdict"] for o in sink.records["decision"]]
+    assert verdicts == ["invalid", "allow", "allow"]
+    (dead,) = sink.records["dead_letter"]
+    headers = dict(dead.headers)
+    assert headers["__connect.errors.exception.class.name"] == b"future_event_time"
+    assert headers["__connect.errors.stage"] == b"TRANSFORMATION"
+    assert b"2030-01-01T00:00:00Z" in headers["__connect.errors.exception.message"]

@@ -163,3 +163,42 @@ def test_memory_written_with_one_watermark_is_upgraded_and_keeps_its_deadlines(
     assert not any(k.startswith("due|") for k in old.data)
     out = run(engine, [ev(3, 12, "process", tenant=tenant("other"))])
     assert [d.event_id for d in out] == ["deadline:mem.keep:e1:s1", "e3"]
+
+
+def test_an_event_far_ahead_of_its_clock_is_quarantined_and_remembered_nowhere(
+    policy: Path,
+) -> None:
+    engine = decider(policy)
+    written = _at("2026-03-01T12:00:00Z")  # when its record was written
+    kept = engine.value(ev(1, 1, "store"), clock=written)
+    assert kept.invalid is None
+    ahead = engine.value(ev(2, 1, "store", event_time="2026-03-01T13:00:01Z"), clock=written)
+    assert ahead.invalid is not None
+    assert ahead.invalid.code == "future_event_time"
+    assert ahead.decision.verdict == "invalid"
+    assert ahead.decision.event_id == "e2"
+    assert ahead.invalid.message.startswith(
+        "event_time: 2026-03-01T13:00:01Z is 1 h after its input's clock "
+        "(2026-03-01T12:00:00Z: when its record was written, or --now)")
+    forged = engine.value(ev(3, 1, "process", event_time="9999-01-01T00:00:00Z"), clock=written)
+    assert forged.invalid is not None
+    assert forged.invalid.code == "future_event_time"
+    # Neither moved time: the copy of e1 is still open, and closes when it is due.
+    later = engine.value(ev(4, 12, "process", subject={"key": "x"}))
+    assert [d.event_id for d in later.decisions()] == ["deadline:mem.keep:e1:s1", "e4"]
+
+
+def test_check_now_is_the_clock_of_a_file(policy: Path, tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_bytes(orjson.dumps(ev(1, 1, "store")) + b"\n" + orjson.dumps(
+        ev(2, 2, "process", event_time="2030-01-01T00:00:00Z")) + b"\n")
+    runner = CliRunner()
+    without = runner.invoke(main, ["check", "--policy", str(policy), str(events)])
+    assert [orjson.loads(line)["verdict"] for line in without.output.splitlines()] == [
+        "allow", "violation", "allow"]  # acme's own clock reached 2030: its copy is overdue
+    now = runner.invoke(main, ["check", "--policy", str(policy), str(events),
+                               "--now", "2026-06-01T00:00:00Z"])
+    records = [orjson.loads(line) for line in now.output.splitlines()]
+    assert [r["verdict"] for r in records] == ["allow", "invalid", "violation"]
+    assert "AUDITOR_EVENT_TIME_MAX_AHEAD_S" in records[1]["findings"][0]["message"]
+    assert records[2]["deadline"]["due"] == "2026-03-11T10:00:00Z"  # closed by --now
