@@ -11,8 +11,10 @@ import click
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from auditor.cli.common import (
+    cell,
     intake_or_exit,
     load_engine_or_exit,
     open_lines_or_exit,
@@ -20,6 +22,7 @@ from auditor.cli.common import (
 )
 from auditor.engine import Decider, Decision, Trace, decide_all
 from auditor.events.validate import parse_time
+from auditor.printable import printable
 from auditor.tally import Tally
 
 
@@ -36,12 +39,13 @@ def _write_table(stream: Iterator[Decision], console: Console) -> Tally:
     table = Table("event_id", "verdict", "findings", "transfer", show_lines=False)
     for decision in stream:
         tally.add(decision)
-        findings = "\n".join(f"[{f.effect}] {f.kind}: {f.message}" for f in decision.findings)
+        findings = "\n".join(printable(f"[{f.effect}] {f.kind}: {f.message}")
+                             for f in decision.findings)
         t = decision.transfer
         table.add_row(
-            decision.event_id or "-",
+            cell(decision.event_id or "-"),
             decision.verdict,
-            findings or "-",
+            Text(findings or "-"),
             f"{t.from_country}->{t.to_country} {t.mechanism}" if t else "-",
         )
     console.print(table)
@@ -49,7 +53,7 @@ def _write_table(stream: Iterator[Decision], console: Console) -> Tally:
 
 
 def print_summary(tally: Tally, console: Console, title: str) -> None:
-    console.print(f"[bold]{title}[/bold]")
+    console.print(Text(printable(title), style="bold"))
     console.print(
         f"events: {tally.events}  allow: {tally.verdicts['allow']}  "
         f"violation: {tally.verdicts['violation']}  invalid: {tally.verdicts['invalid']}"
@@ -60,23 +64,24 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
             tally.by_rule.items(), key=lambda kv: (-kv[1], kv[0])
         ):
             table.add_row(
-                rule, kind, severity, effect, str(count), ", ".join(tally.examples.get(rule, []))
+                cell(rule), kind, severity, effect, str(count),
+                cell(", ".join(tally.examples.get(rule, []))),
             )
         console.print(table)
     if tally.by_kind:
-        console.print(
+        console.print(cell(
             "events with deny findings, by kind: "
             + ", ".join(f"{kind} {count}" for kind, count in sorted(tally.by_kind.items()))
-        )
+        ))
     if tally.invalid:
-        console.print(
+        console.print(cell(
             "invalid events by field: "
             + ", ".join(f"{field} {count}" for field, count in sorted(tally.invalid.items()))
-        )
+        ))
     if tally.transfers:
         table = Table("regime", "mechanism", "from", "to", "events", title="transfers")
         for (regime, mechanism, src, dst), count in sorted(tally.transfers.items()):
-            table.add_row(regime, mechanism, src, dst, str(count))
+            table.add_row(cell(regime), cell(mechanism), cell(src), cell(dst), str(count))
         console.print(table)
 
 
@@ -170,21 +175,22 @@ def explain(policy_path: str, policy_roots: tuple[Path, ...], events: str,
             continue
         if item.event_id is not None:
             found.add(item.event_id)
+        # Event text is escaped: what explain prints is seen, never obeyed by a terminal.
         for deadline in step.deadlines:
             click.echo(f"line {line.number}: before this event, "
-                       f"{_deadline_text(deadline)}")
+                       f"{printable(_deadline_text(deadline))}")
         if step.invalid is not None:
-            click.echo(f"line {line.number}: invalid event: {step.invalid.message}\n")
+            click.echo(f"line {line.number}: invalid event: {printable(step.invalid.message)}\n")
             continue
         click.echo(f"line {line.number}:")
         for text in trace.lines():
-            click.echo("  " + text)
-        click.echo("  decision: " + orjson.dumps(step.decision.as_dict(False)).decode())
+            click.echo("  " + printable(text))
+        click.echo("  decision: " + printable(orjson.dumps(step.decision.as_dict(False)).decode()))
         click.echo()
     missing = sorted(wanted - found)
     if missing:
         click.echo(f"auditor explain: no event with id {', '.join(map(repr, missing))} in "
-                   f"{events}", err=True)
+                   f"{printable(events)}", err=True)
         sys.exit(1)
 
 

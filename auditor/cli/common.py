@@ -9,11 +9,13 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from rich.text import Text
 
 from auditor.engine import Engine
 from auditor.intake import Intake, Line, read_lines
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
+from auditor.printable import printable
 from auditor.stream.settings import Settings
 
 
@@ -27,6 +29,11 @@ def settings_or_exit(**overrides: Any) -> Settings:
             what = f"setting {where}" if where else "settings"
             click.echo(f"error: {what}: {error['msg'].removeprefix('Value error, ')}", err=True)
         sys.exit(2)
+
+
+def cell(text: str) -> Text:
+    """A table cell of text that may come from events: escaped, and never rich markup."""
+    return Text(printable(text))
 
 
 def intake_or_exit() -> Intake:

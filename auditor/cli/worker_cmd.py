@@ -17,6 +17,7 @@ from auditor.cli.common import policy_root_option, settings_or_exit
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
+from auditor.printable import PrintableFormatter
 from auditor.stream.memory import changelog_topic
 from auditor.stream.settings import Settings
 from auditor.stream.source import partitions_of
@@ -124,8 +125,10 @@ def run_worker(settings: Settings) -> None:
     def _stop_telemetry(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         telemetry.close()
 
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One record, one line, and text from events escaped (auditor.printable).
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
     click.echo(
         f"auditor worker {settings.worker_id}: policy {engine.policy.id} ({engine.version[:19]}), "
         f"{','.join(settings.input_topics)} -> {settings.decisions_topic} on "

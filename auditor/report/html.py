@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from html import escape
+from html import escape as _escape_html
 from typing import Any
+
+from auditor.printable import printable
 
 # Longest tables in the page; the CSV files and report.json hold every row.
 MAX_ROWS = 500
@@ -34,6 +36,11 @@ word-break:break-all}
 td.t{white-space:nowrap}tr.bad td{background:#fdecea}
 svg text{font:12px system-ui,sans-serif;fill:#1d2430}
 """
+
+
+def escape(text: str) -> str:
+    """HTML-escaped, control characters written as escapes (HTML has no place for them)."""
+    return _escape_html(printable(text))
 
 
 def _e(value: Any) -> str:
