@@ -72,6 +72,7 @@ class Telemetry:
             ttl_s=s.alert_ttl_s,
             links=links,
             replay=replay,
+            descriptions=Incidents.rule_descriptions(self.engine),
         )
         self.pusher = AlertPusher(
             url,
