@@ -128,6 +128,17 @@ def restore_consumer(base: Mapping[str, Any], *, fetch_max_wait_ms: int | None) 
     return config
 
 
+def lag_consumer(base: Mapping[str, Any], group_id: str) -> Config:
+    """A client that asks the broker for the group's committed offsets and the high
+    watermarks (consumer lag); it never subscribes, so it never joins the group."""
+    return {
+        **base,
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "client.id": "auditor-consumer-lag",
+    }
+
+
 def replay_consumer(
     base: Mapping[str, Any], *, group_id: str, fetch_wait_ms: int | None, logger: Any
 ) -> Config:

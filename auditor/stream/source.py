@@ -9,6 +9,7 @@ hands over a whole batch in one call.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from auditor import kafka_config
+from auditor.stream.lag import BrokerLag
 from auditor.stream.pipeline import Headers, normalise_headers
 from auditor.stream.settings import Settings
 
@@ -71,19 +73,29 @@ class KafkaSource:
         on_revoke: Rebalance | None = None,
     ) -> None:
         self.topics = list(settings.input_topics)
+        self.settings = settings
         self.consumer = Consumer(kafka_config.worker_consumer(settings))
         self._on_assign = on_assign
         self._on_revoke = on_revoke
+        # What the group gave this worker, for the lag thread (never the consumer's own
+        # state, which only the consumer thread touches).
+        self._lock = threading.Lock()
+        self._assignment: set[tuple[str, int]] = set()
+        self._lag: BrokerLag | None = None
         self.consumer.subscribe(self.topics, on_assign=self._assigned,
                                 on_revoke=self._revoked, on_lost=self._revoked)
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", _names(partitions))
+        with self._lock:
+            self._assignment.update((tp.topic, tp.partition) for tp in partitions)
         if self._on_assign is not None:
             self._on_assign(sorted({tp.partition for tp in partitions}))
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", _names(partitions))
+        with self._lock:
+            self._assignment.difference_update((tp.topic, tp.partition) for tp in partitions)
         if self._on_revoke is not None:
             self._on_revoke(sorted({tp.partition for tp in partitions}))
 
@@ -116,21 +128,20 @@ class KafkaSource:
             log.warning("offsets not stored: %s", exc)
 
     def lag(self) -> dict[tuple[str, int], int]:
-        """High watermark minus position of every assigned input partition (cached, no I/O).
-
-        Partitions not fetched yet (no known high watermark or position) are left out.
-        """
-        lags: dict[tuple[str, int], int] = {}
-        assigned = self.consumer.assignment()
-        for tp in self.consumer.position(assigned) if assigned else []:
-            _, high = self.consumer.get_watermark_offsets(tp, cached=True)
-            if high >= 0 and tp.offset >= 0:
-                lags[(tp.topic, tp.partition)] = max(high - tp.offset, 0)
-        return lags
+        """The lag of each assigned input partition, asked of the broker (the group's
+        committed offset against the high watermark) with a client of its own: called
+        from the lag thread, it never waits for the batch loop, nor the loop for it."""
+        with self._lock:
+            assigned = set(self._assignment)
+        if self._lag is None:
+            self._lag = BrokerLag(kafka_config.connection(self.settings), self.settings.group_id)
+        return self._lag.measure(assigned)
 
     def close(self) -> None:
         """Commit what was stored and leave the group (its partitions move at once)."""
         self.consumer.close()
+        if self._lag is not None:
+            self._lag.close()
 
 
 def _names(partitions: Iterable[TopicPartition]) -> str:
