@@ -18,6 +18,7 @@ from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
 from auditor.printable import PrintableFormatter
+from auditor.stream.kafka_logs import rate_limit_kafka_logs
 from auditor.stream.memory import changelog_topic
 from auditor.stream.settings import Settings
 from auditor.stream.source import partitions_of
@@ -101,6 +102,12 @@ def run_worker(settings: Settings) -> None:
     from auditor.ops.telemetry import Telemetry
     from auditor.stream.app import create_app
 
+    # One record, one line, and text from events escaped (auditor.printable); librdkafka's
+    # lines rate-limited (a broker restart is not 200 lines of "connection refused").
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
+    rate_limit_kafka_logs()
     engine = load_engine_or_alert(settings)
     telemetry = Telemetry(settings, engine, loaded_at=time.time())
     try:
@@ -125,10 +132,6 @@ def run_worker(settings: Settings) -> None:
     def _stop_telemetry(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         telemetry.close()
 
-    # One record, one line, and text from events escaped (auditor.printable).
-    handler = logging.StreamHandler()
-    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
     click.echo(
         f"auditor worker {settings.worker_id}: policy {engine.policy.id} ({engine.version[:19]}), "
         f"{','.join(settings.input_topics)} -> {settings.decisions_topic} on "

@@ -29,8 +29,9 @@ from auditor.stream.lag import LagMonitor
 from auditor.stream.memory import PartitionMemory, changelog_topic
 from auditor.stream.pipeline import Pipeline
 from auditor.stream.settings import Settings
-from auditor.stream.sink import KafkaSink, Sink
+from auditor.stream.sink import Commit, KafkaSink, Sink
 from auditor.stream.source import KafkaSource, Rebalance, Record, SourceError
+from auditor.stream.transactions import TransactionalSink, TransactionLost
 
 log = logging.getLogger("auditor.worker")
 
@@ -44,11 +45,13 @@ __all__ = ["Delivered", "LagReport", "Observer", "Source", "WorkerApp", "create_
 class Source(Protocol):
     """What the worker needs of its input (KafkaSource; a list in stream tests).
 
-    ``lag`` is called from the lag thread, concurrently with the others.
+    ``lag`` is called from the lag thread, concurrently with the others. ``commit_point``
+    is asked only with a transactional sink (exactly once), ``done`` only without one.
     """
 
     def take(self, max_records: int, within_s: float) -> list[Record]: ...
     def done(self, records: list[Record]) -> None: ...
+    def commit_point(self, records: list[Record]) -> Commit: ...
     def lag(self) -> dict[tuple[str, int], int]: ...
     def close(self) -> None: ...
 
@@ -152,6 +155,8 @@ class DecideService(mode.Service):
         batcher = self.batcher
         batch_max = self.settings.batch_max
         within_s = self.settings.batch_within_s
+        limit_s = self.settings.kafka_outage_limit_s
+        transactional = getattr(batcher.sink, "transactional", False)
         try:
             while not self._stopping:
                 room = batch_max - len(batcher.pending)
@@ -160,12 +165,21 @@ class DecideService(mode.Service):
                     wait = 0.0 if batcher.pending else within_s
                     taken = await loop.run_in_executor(self._io, source.take, room, wait)
                     batcher.pending.extend(taken)
+                away = self.health.kafka_failing_for()
+                if away > limit_s:
+                    raise SourceError(f"no Kafka broker answered for {away:.0f} s "
+                                      f"(AUDITOR_KAFKA_OUTAGE_LIMIT_S is {limit_s:g})")
                 if not batcher.pending:
                     continue
                 batch = batcher.decide(time.monotonic())
-                await batcher.deliver(batch)
-                source.done(batch.records)
-        except (BatchAbandoned, SourceError, RestoreFailed) as exc:
+                if transactional:
+                    commit = await loop.run_in_executor(self._io, source.commit_point,
+                                                        batch.records)
+                    await batcher.deliver(batch, commit)
+                else:
+                    await batcher.deliver(batch)
+                    source.done(batch.records)
+        except (BatchAbandoned, SourceError, RestoreFailed, TransactionLost) as exc:
             log.critical("%s", exc)
             await self.app.crash(exc)
         except Exception as exc:  # a bug: stop loudly rather than spin
@@ -229,22 +243,32 @@ def create_app(
     }
     if memory is not None:
         topics["changelog"] = changelog_topic(settings.group_id)
-    out = sink or KafkaSink(kafka_config.connection(settings), topics,
-                            timeout_s=settings.delivery_timeout_s,
-                            changelog_batch_bytes=settings.changelog_batch_bytes)
+    out = sink or _kafka_sink(settings, topics)
     pipeline = Pipeline(engine, memory=memory, worker_id=settings.worker_id,
                         max_event_bytes=settings.max_event_bytes,
                         max_ahead_s=settings.event_time_max_ahead_s)
+    app.health = health or Health()
     batcher = Batcher(pipeline, out, max_events=settings.batch_max,
-                      observe=observe, on_delivered=on_delivered)
+                      observe=observe, on_delivered=on_delivered,
+                      outage_limit_s=settings.kafka_outage_limit_s, health=app.health)
 
     def kafka_source(on_assign: Rebalance, on_revoke: Rebalance) -> Source:
-        return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke)
+        return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke,
+                           health=app.health)
 
-    app.health = health or Health()
     service = DecideService(batcher, source or kafka_source, settings, app, health=app.health,
                             report_lag=report_lag)
     app.service(service)  # type: ignore[arg-type]  # Faust takes instances too
     app.decide_service = service
     app.datadir = datadir  # removed with the app
     return app
+
+
+def _kafka_sink(settings: Settings, topics: dict[str, str]) -> Sink:
+    """Exactly once: one transaction per batch; at least once: outputs, then offsets."""
+    config = kafka_config.connection(settings)
+    if settings.processing_guarantee == "exactly_once":
+        return TransactionalSink(config, topics, transactional_id=settings.transactional_id(),
+                                 timeout_s=settings.delivery_timeout_s)
+    return KafkaSink(config, topics, timeout_s=settings.delivery_timeout_s,
+                     changelog_batch_bytes=settings.changelog_batch_bytes)

@@ -17,14 +17,20 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from auditor import kafka_config
+from auditor.stream.health import Health
+from auditor.stream.kafka_logs import kafka_log
 from auditor.stream.lag import BrokerLag
 from auditor.stream.pipeline import Headers, normalise_headers
 from auditor.stream.settings import Settings
+from auditor.stream.sink import Commit
 
 log = logging.getLogger("auditor.worker")
 
 # Called from inside ``take`` when partitions (numbers) are assigned or taken away.
 Rebalance = Callable[[list[int]], None]
+# Errors that mean no broker answers (a restart, a network cut): readiness shows them.
+UNREACHABLE = frozenset({KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT,
+                         KafkaError._RESOLVE})
 
 
 class SourceError(RuntimeError):
@@ -71,10 +77,15 @@ class KafkaSource:
         *,
         on_assign: Rebalance | None = None,
         on_revoke: Rebalance | None = None,
+        health: Health | None = None,
     ) -> None:
         self.topics = list(settings.input_topics)
         self.settings = settings
-        self.consumer = Consumer(kafka_config.worker_consumer(settings))
+        self.health = health or Health()
+        self._fatal: KafkaError | None = None
+        # librdkafka reports "no broker answers" through error_cb only (from inside take).
+        self.consumer = Consumer({**kafka_config.worker_consumer(settings),
+                                  "error_cb": self._error})
         self._on_assign = on_assign
         self._on_revoke = on_revoke
         # What the group gave this worker, for the lag thread (never the consumer's own
@@ -102,6 +113,8 @@ class KafkaSource:
     def take(self, max_records: int, within_s: float) -> list[Record]:
         """Up to ``max_records`` records, or what arrived within ``within_s`` (blocking)."""
         records = []
+        if self._fatal is not None:
+            raise SourceError(f"Kafka consumer: {self._fatal.str()}")
         for msg in self.consumer.consume(max_records, within_s):
             err = msg.error()
             if err is None:
@@ -109,21 +122,39 @@ class KafkaSource:
             elif err.fatal():
                 raise SourceError(f"Kafka consumer: {err.str()}")
             elif err.code() != KafkaError._PARTITION_EOF:
-                log.warning("Kafka consumer: %s", err.str())
+                self._error(err)
+        if records:
+            self.health.kafka_working("consumer")
         return records
 
-    def done(self, records: Iterable[Record]) -> None:
-        """Mark ``records`` processed: their offsets are committed with the next commit."""
+    def _error(self, err: KafkaError) -> None:
+        if err.fatal():
+            self._fatal = err
+        if err.code() in UNREACHABLE:
+            self.health.kafka_failing("consumer", err.str())
+        kafka_log().warning("Kafka consumer: %s", err.str())  # rate-limited
+
+    def commit_point(self, records: Iterable[Record]) -> Commit:
+        """What a transaction commits for ``records``: each partition's next offset, with
+        the group's current metadata."""
+        return Commit(self._next_offsets(records), self.consumer.consumer_group_metadata())
+
+    @staticmethod
+    def _next_offsets(records: Iterable[Record]) -> list[TopicPartition]:
         last: dict[tuple[str, int], int] = {}
         for rec in records:
             last[(rec.topic, rec.partition)] = rec.offset
-        if not last:
+        return [TopicPartition(topic, partition, offset + 1)
+                for (topic, partition), offset in last.items()]
+
+    def done(self, records: Iterable[Record]) -> None:
+        """Mark ``records`` processed: their offsets are committed with the next commit
+        (at least once; exactly once commits them in the batch's transaction instead)."""
+        offsets = self._next_offsets(records)
+        if not offsets or self.settings.processing_guarantee == "exactly_once":
             return
         try:
-            self.consumer.store_offsets(offsets=[
-                TopicPartition(topic, partition, offset + 1)
-                for (topic, partition), offset in last.items()
-            ])
+            self.consumer.store_offsets(offsets=offsets)
         except KafkaException as exc:  # a partition revoked meanwhile: its next owner redoes it
             log.warning("offsets not stored: %s", exc)
 
@@ -135,7 +166,10 @@ class KafkaSource:
             assigned = set(self._assignment)
         if self._lag is None:
             self._lag = BrokerLag(kafka_config.connection(self.settings), self.settings.group_id)
-        return self._lag.measure(assigned)
+        lags = self._lag.measure(assigned)
+        if assigned:
+            self.health.kafka_working("consumer")  # a broker answered
+        return lags
 
     def close(self) -> None:
         """Commit what was stored and leave the group (its partitions move at once)."""
