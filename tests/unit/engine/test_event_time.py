@@ -202,3 +202,18 @@ def test_check_now_is_the_clock_of_a_file(policy: Path, tmp_path: Path) -> None:
     assert [r["verdict"] for r in records] == ["allow", "invalid", "violation"]
     assert "AUDITOR_EVENT_TIME_MAX_AHEAD_S" in records[1]["findings"][0]["message"]
     assert records[2]["deadline"]["due"] == "2026-03-11T10:00:00Z"  # closed by --now
+
+
+def test_a_derogation_dated_years_ahead_does_not_count_in_todays_window(policy: Path) -> None:
+    def transfer(n: int, day: int, **extra: Any) -> dict[str, Any]:
+        return ev(n, day, "transfer", destination={"location": "country:US"},
+                  processor="vendor", derogation="explicit_consent", **extra)
+
+    engine = decider(policy)
+    out = run(engine, [transfer(1, 1, event_time="2030-01-01T00:00:00Z",
+                                tenant=tenant("forger")),
+                       transfer(2, 2), transfer(3, 3)])
+    # The limit is 2 within 7 days: the 2030 transfer is not within 7 days of 03-02.
+    overuse = [[f.message for f in d.findings if "derogation-based transfers" in f.message]
+               for d in out]
+    assert overuse == [[], [], []]
