@@ -21,9 +21,21 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def broker() -> Iterator[EmbeddedBroker]:
-    with EmbeddedBroker() as b:
-        yield b
+def brokers() -> Iterator[list[EmbeddedBroker]]:
+    """Embedded brokers of one test, on one port (started again = the same broker);
+    all stopped at the end."""
+    started: list[EmbeddedBroker] = []
+    try:
+        yield started
+    finally:
+        for b in started:
+            b.stop()
+
+
+def start(brokers: list[EmbeddedBroker], port: int | None = None) -> EmbeddedBroker:
+    broker = EmbeddedBroker(port=port)
+    brokers.append(broker)
+    return broker.start()
 
 
 def metric(url: str, name: str) -> float:
@@ -34,7 +46,8 @@ def metric(url: str, name: str) -> float:
     raise AssertionError(f"{name} not exported")
 
 
-def test_a_broker_restart_is_ridden_out(broker: EmbeddedBroker, tmp_path: Path) -> None:
+def test_a_broker_restart_is_ridden_out(brokers: list[EmbeddedBroker], tmp_path: Path) -> None:
+    broker = start(brokers)
     cluster = Cluster(broker.bootstrap, tmp_path, transactions=False)
     topics = cluster.topics(partitions=2)
     worker = cluster.start_worker(topics, extra_env={
@@ -54,9 +67,10 @@ def test_a_broker_restart_is_ridden_out(broker: EmbeddedBroker, tmp_path: Path) 
             w.startswith("Kafka: ") for w in readiness(probe)[1]["waiting_for"]))
         assert metric(metrics, "auditor_ready") == 0
         assert metric(metrics, "auditor_kafka_unavailable_seconds") > 0
-        again = EmbeddedBroker(port=port).start()
-        broker._proc, broker._port = again._proc, again._port
-        ensure_topics(broker.bootstrap, {t: 2 for t in (
+        # The embedded broker comes back empty: its topics are made again (Apache Kafka
+        # keeps them).
+        again = start(brokers, port)
+        ensure_topics(again.bootstrap, {t: 2 for t in (
             topics.input, topics.decisions, topics.findings, topics.dead_letter)})
         after = [event(100_000 + i) for i in range(50)]
         cluster.produce(topics.input, after)
@@ -77,8 +91,9 @@ def test_a_broker_restart_is_ridden_out(broker: EmbeddedBroker, tmp_path: Path) 
 
 
 def test_the_worker_stops_once_kafka_is_away_longer_than_the_limit(
-    broker: EmbeddedBroker, tmp_path: Path
+    brokers: list[EmbeddedBroker], tmp_path: Path
 ) -> None:
+    broker = start(brokers)
     cluster = Cluster(broker.bootstrap, tmp_path, transactions=False)
     topics = cluster.topics(partitions=2)
     worker = cluster.start_worker(topics, extra_env={"AUDITOR_KAFKA_OUTAGE_LIMIT_S": "4"})
