@@ -199,9 +199,9 @@ class Memory:
             if left is not None and (hour not in earliest or left < earliest[hour]):
                 earliest[hour] = left
         lead, consensus = clock.lead, clock.consensus
-        if consensus is not None and (first is None or first <= hour_of(consensus) <= last):
+        if consensus is not None and _within(hour_of(consensus), first, last):
             clock.next_c = earliest.get(hour_of(consensus))
-        if lead is not None and (first is None or first <= hour_of(lead) <= last):
+        if lead is not None and _within(hour_of(lead), first, last):
             clock.next_l = earliest.get(hour_of(lead))
 
     def _bucket(self, store: Store, clock: Clock, hour: int, shard: int, passed: list[Due],
@@ -296,3 +296,8 @@ class Memory:
         store.delete(LEGACY_NEXT)
         store.put(CLOCK, clock.data)
         return clock
+
+
+def _within(hour: int, first: int | None, last: int) -> bool:
+    """Is ``hour`` among those a walk from ``first`` (None: the earliest) to ``last`` saw?"""
+    return (first is None or first <= hour) and hour <= last

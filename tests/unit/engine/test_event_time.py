@@ -3,6 +3,8 @@ clock never closes another's deadlines (issue 17; docs/stateful-rules.md)."""
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 from auditor.cli import main
 from auditor.engine import Decider, Decision, Engine
 from auditor.memory import DictStore, DictStores
+from auditor.memory.clock import Clock
 from auditor.policy import load_policy
 from tests.unit.engine.test_memory import POLICY, _at, ev
 
@@ -217,3 +220,73 @@ def test_a_derogation_dated_years_ahead_does_not_count_in_todays_window(policy: 
     overuse = [[f.message for f in d.findings if "derogation-based transfers" in f.message]
                for d in out]
     assert overuse == [[], [], []]
+
+
+def test_a_second_domain_arriving_keeps_the_leaders_deadline_due_this_hour(
+    policy: Path,
+) -> None:
+    engine = decider(policy)
+    a = tenant("a")
+    out = run(engine, [
+        ev(1, 1, "store", tenant=a, retention_days=1, event_time="2026-03-01T10:20:00Z"),
+        ev(2, 2, "process", tenant=a, subject={"key": "x"}, event_time="2026-03-02T10:10:00Z"),
+        ev(3, 2, "process", tenant=tenant("b"), subject={"key": "y"},
+           event_time="2026-03-02T09:00:00Z"),
+        ev(4, 2, "process", tenant=a, subject={"key": "x"}, event_time="2026-03-02T10:30:00Z"),
+    ])
+    # a's copy was due 03-02 10:20, within the hour a's clock was in when b arrived.
+    assert [d.event_id for d in out] == ["e1", "e2", "e3", "deadline:mem.keep:e1:s1", "e4"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_streams_close_deadlines_only_when_due_and_survive_the_changelog(
+    policy: Path, seed: int
+) -> None:
+    """Safety: a deadline fires only once time has passed it for its tenant (the consensus,
+    or its own tenant leading). Determinism: memory sent through JSON (the changelog) at
+    any point decides the same. Liveness: closing at the end fires each open one once."""
+    rng = random.Random(seed)
+    events: list[dict[str, Any]] = []
+    at = _at("2026-03-01T00:00:00Z")
+    for n in range(400):
+        at += rng.choice([60.0, 600.0, 3_600.0, 20_000.0])
+        when = at - rng.choice([0.0, 0.0, 0.0, 90_000.0])  # some late
+        if rng.random() < 0.02:
+            when = _at("2031-06-01T00:00:00Z") + rng.random() * 1e6  # a forged date
+        operation = rng.choice(["store", "store", "process", "delete", "erasure_request"])
+        events.append(ev(n, 1, operation, tenant=tenant(f"t{rng.randrange(4)}"),
+                         subject={"key": f"s{rng.randrange(30)}"}, retention_days=1,
+                         event_time=_iso(when)))
+    opened_by = {e["event_id"]: "t|" + e["tenant"]["id"] for e in events}
+
+    straight = decider(policy, DictStores())
+    assert isinstance(straight.stores, DictStores)
+    store = straight.stores.store(0)
+    fired: list[str] = []
+    first: list[dict[str, Any]] = []
+    for e in events:
+        decisions = straight.value(e).decisions()
+        first += [d.plain() for d in decisions]
+        clock = Clock(store.get("clock"))
+        for d in decisions[:-1]:
+            due = _at(d.outcome.body["deadline"]["due"])
+            assert clock.passes(due, opened_by[d.outcome.body["deadline"]["opened_by"]])
+            fired.append(d.event_id or "")
+    assert len(fired) == len(set(fired))
+
+    stores = DictStores()
+    again = decider(policy, stores)
+    second: list[dict[str, Any]] = []
+    for n, e in enumerate(events):
+        if n % 37 == 0 and 0 in stores.by_stream:  # as a new owner restores the changelog
+            stores.by_stream[0] = DictStore(orjson.loads(orjson.dumps(stores.by_stream[0].data)))
+        second += [d.plain() for d in again.value(e).decisions()]
+    assert second == first
+    assert [d.plain() for d in straight.close(_at("2040-01-01T00:00:00Z"))] == \
+        [d.plain() for d in again.close(_at("2040-01-01T00:00:00Z"))]
+    assert straight.close(_at("2041-01-01T00:00:00Z")) == []
+    assert not any(k.startswith("dl|") for k in store.data)  # the index is empty again
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
