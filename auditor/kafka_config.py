@@ -72,24 +72,47 @@ def connection(settings: Settings) -> Config:
     return {"bootstrap.servers": ",".join(settings.bootstrap_list()), **security(settings)}
 
 
+def worker_logging() -> Config:
+    """librdkafka's log lines through the worker's rate-limited Kafka logger (and no line
+    for each idle connection the broker closes)."""
+    from auditor.kafka_logs import kafka_log
+
+    return {"logger": kafka_log(), "log.connection.close": False}
+
+
 def worker_consumer(settings: Settings) -> Config:
     """The worker's input consumer.
 
-    Offsets are stored only for records whose outputs are delivered, and librdkafka
-    commits stored offsets every ``commit_interval_s``, on rebalance and on close: at
-    least once, never lost.
+    At least once: offsets are stored only for records whose outputs are delivered, and
+    librdkafka commits stored offsets every ``commit_interval_s``, on rebalance and on
+    close — never lost. Exactly once: the consumer commits nothing; each batch's
+    transaction does (auditor.stream.transactions).
     """
     config: Config = {
         **connection(settings),
         "group.id": settings.group_id,
         "client.id": f"auditor-{settings.worker_id}",
         "auto.offset.reset": "earliest",
-        "enable.auto.commit": True,
-        "enable.auto.offset.store": False,
-        "auto.commit.interval.ms": int(settings.commit_interval_s * 1000),
         "session.timeout.ms": int(settings.session_timeout_s * 1000),
         "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
+        # Cooperative: a rebalance moves only the partitions that change owner; the others
+        # keep being decided (and keep their memory) meanwhile.
+        "partition.assignment.strategy": settings.partition_assignment_strategy,
+        **worker_logging(),
     }
+    if settings.processing_guarantee == "exactly_once":
+        # Offsets are committed in each batch's transaction, never by the consumer.
+        config["enable.auto.commit"] = False
+    else:
+        config.update({
+            "enable.auto.commit": True,
+            "enable.auto.offset.store": False,
+            "auto.commit.interval.ms": int(settings.commit_interval_s * 1000),
+        })
+    if settings.group_instance_id is not None:
+        # Static membership: a restarted worker takes its partitions back at once (no
+        # rebalance) if it is back within the session timeout.
+        config["group.instance.id"] = settings.group_instance_id
     if settings.fetch_max_wait_ms is not None:
         config["fetch.wait.max.ms"] = settings.fetch_max_wait_ms
     return config
@@ -105,6 +128,21 @@ def output_producer(base: Mapping[str, Any], *, timeout_s: float) -> Config:
         "compression.type": "lz4",
         "message.timeout.ms": int(timeout_s * 1000),
         "client.id": "auditor-worker",
+        **worker_logging(),
+    }
+
+
+def transactional_producer(base: Mapping[str, Any], *, transactional_id: str,
+                           timeout_s: float) -> Config:
+    """The worker's producer when it delivers exactly once: every output, the memory's
+    changelog and the input offsets of a batch in one transaction. ``transactional_id``
+    is stable per worker (a restarted worker fences its previous incarnation and aborts
+    what it left open); a transaction left open by a worker that never comes back is
+    aborted by the broker after ``timeout_s``."""
+    return {
+        **output_producer(base, timeout_s=timeout_s),
+        "transactional.id": transactional_id,
+        "transaction.timeout.ms": int(timeout_s * 1000),
     }
 
 
@@ -122,10 +160,23 @@ def restore_consumer(base: Mapping[str, Any], *, fetch_max_wait_ms: int | None) 
         "enable.auto.commit": False,
         "enable.partition.eof": True,
         "client.id": "auditor-memory-restore",
+        **worker_logging(),
     }
     if fetch_max_wait_ms is not None:
         config["fetch.wait.max.ms"] = fetch_max_wait_ms
     return config
+
+
+def lag_consumer(base: Mapping[str, Any], group_id: str) -> Config:
+    """A client that asks the broker for the group's committed offsets and the high
+    watermarks (consumer lag); it never subscribes, so it never joins the group."""
+    return {
+        **base,
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "client.id": "auditor-consumer-lag",
+        **worker_logging(),
+    }
 
 
 def replay_consumer(

@@ -27,7 +27,7 @@ from auditor import kafka_config
 from auditor.emit import BATCH_CONTENT_TYPE
 from auditor.stream import app as stream_app
 from auditor.stream.pipeline import Output
-from auditor.stream.sink import KafkaSink
+from auditor.stream.sink import Commit, KafkaSink
 
 BATCHED_KINDS = frozenset({"decision", "finding"})
 
@@ -69,8 +69,9 @@ def install(environ: Mapping[str, str]) -> None:
     if most > 1:
 
         class BatchingSink(KafkaSink):
-            async def deliver(self, outputs: Sequence[Output]) -> None:
-                await super().deliver(batch_outputs(outputs, most))
+            async def deliver(self, outputs: Sequence[Output],
+                              commit: Commit | None = None) -> None:
+                await super().deliver(batch_outputs(outputs, most), commit)
 
         setattr(stream_app, "KafkaSink", BatchingSink)  # noqa: B010
 

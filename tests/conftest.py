@@ -14,6 +14,9 @@ import pytest
 from auditor.broker import EmbeddedBroker, ensure_topics, wait_for_broker
 
 BOOTSTRAP_ENV = "AUDITOR_TEST_BOOTSTRAP"
+# "1"/"0": whether the broker of $AUDITOR_TEST_BOOTSTRAP isolates aborted transactions
+# (default: yes, as Apache Kafka does; the embedded broker does not).
+TRANSACTIONS_ENV = "AUDITOR_TEST_TRANSACTIONS"
 # Override to test against another Apache Kafka release.
 KAFKA_IMAGE = os.environ.get("AUDITOR_TEST_KAFKA_IMAGE", "apache/kafka:3.9.1")
 
@@ -92,12 +95,26 @@ def kafka_bootstrap() -> Iterator[str]:
     external = os.environ.get(BOOTSTRAP_ENV, "").strip()
     if external:
         wait_for_broker(external, timeout=30)
+        _BROKER["transactions"] = os.environ.get(TRANSACTIONS_ENV, "1") != "0"
         yield external
     elif _docker_answers():
         yield from _kafka_container()
     else:
+        _BROKER["transactions"] = False
         with EmbeddedBroker() as broker:
             yield broker.bootstrap
+
+
+# What the session's broker is (set by kafka_bootstrap).
+_BROKER = {"transactions": True}
+
+
+@pytest.fixture(scope="session")
+def kafka_transactions(kafka_bootstrap: str) -> bool:
+    """True if the session's broker isolates aborted transactions (Apache Kafka); the
+    embedded Tansu broker does not (docs/kafka-brokers.md), so workers on it deliver at
+    least once."""
+    return _BROKER["transactions"]
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ import orjson
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from auditor.cli.common import (
+    cell,
     intake_or_exit,
     load_engine_or_exit,
     open_lines_or_exit,
@@ -22,6 +24,7 @@ from auditor.cli.common import (
 )
 from auditor.engine import Decider, Decision, Trace, decide_all
 from auditor.events.validate import parse_time
+from auditor.printable import printable
 from auditor.tally import Tally
 
 
@@ -40,13 +43,13 @@ def _write_table(stream: Iterator[Decision], console: Console) -> Tally:
     table.columns[0].overflow = "fold"
     for decision in stream:
         tally.add(decision)
-        findings = "\n".join(f"[{f.effect}] {f.rule} ({f.kind}): {f.message}"
+        findings = "\n".join(printable(f"[{f.effect}] {f.rule} ({f.kind}): {f.message}")
                              for f in decision.findings)
         t = decision.transfer
         table.add_row(
-            decision.event_id or "-",
+            cell(decision.event_id or "-"),
             decision.verdict,
-            findings or "-",
+            Text(findings or "-"),
             f"{t.from_country}->{t.to_country} {t.mechanism}" if t else "-",
         )
     console.print(table)
@@ -54,7 +57,7 @@ def _write_table(stream: Iterator[Decision], console: Console) -> Tally:
 
 
 def print_summary(tally: Tally, console: Console, title: str) -> None:
-    console.print(f"[bold]{title}[/bold]")
+    console.print(Text(printable(title), style="bold"))
     console.print(
         f"events: {tally.events}  allow: {tally.verdicts['allow']}  "
         f"violation: {tally.verdicts['violation']}  invalid: {tally.verdicts['invalid']}"
@@ -62,19 +65,19 @@ def print_summary(tally: Tally, console: Console, title: str) -> None:
     if tally.by_rule:
         _by_rule(console, "findings by rule", tally.by_rule, tally.examples)
     if tally.by_kind:
-        console.print(
+        console.print(cell(
             "events with deny findings, by kind: "
             + ", ".join(f"{kind} {count}" for kind, count in sorted(tally.by_kind.items()))
-        )
+        ))
     if tally.invalid:
-        console.print(
+        console.print(cell(
             "invalid events by field: "
             + ", ".join(f"{field} {count}" for field, count in sorted(tally.invalid.items()))
-        )
+        ))
     if tally.transfers:
         table = Table("regime", "mechanism", "from", "to", "events", title="transfers")
         for (regime, mechanism, src, dst), count in sorted(tally.transfers.items()):
-            table.add_row(regime, mechanism, src, dst, str(count))
+            table.add_row(cell(regime), cell(mechanism), cell(src), cell(dst), str(count))
         console.print(table)
     # Deadlines that passed are decisions of their own, never counted as events (spec §2).
     d = tally.deadlines
@@ -93,11 +96,12 @@ def _by_rule(console: Console, title: str, counts: Counter[tuple[str, str, str, 
     for (rule, kind, severity, effect), count in sorted(
         counts.items(), key=lambda kv: (-kv[1], kv[0])
     ):
-        console.print(f"{count:>8}  {escape(rule)}  {kind} {severity} {effect}",
+        console.print(f"{count:>8}  {escape(printable(rule))}  {kind} {severity} {effect}",
                       highlight=False)
         shown = examples.get(rule)
         if shown:
-            console.print(f"{'':>8}  e.g. {escape(', '.join(shown))}", highlight=False)
+            console.print(f"{'':>8}  e.g. {escape(printable(', '.join(shown)))}",
+                          highlight=False)
 
 
 @click.command()
@@ -123,7 +127,9 @@ def _by_rule(console: Console, title: str, counts: Counter[tuple[str, str, str, 
     "--now",
     "now_text",
     metavar="TIME",
-    help="Close open deadlines (erasure, retention) at this RFC 3339 time after the last event.",
+    help="Close open deadlines (erasure, retention) at this RFC 3339 time after the last "
+    "event. Also the file's clock: an event more than AUDITOR_EVENT_TIME_MAX_AHEAD_S after "
+    "it is invalid (future_event_time).",
 )
 def check(policy_path: str, policy_roots: tuple[Path, ...], events: str, fmt: str,
           no_event: bool, now_text: str | None) -> None:
@@ -188,21 +194,22 @@ def explain(policy_path: str, policy_roots: tuple[Path, ...], events: str,
             continue
         if item.event_id is not None:
             found.add(item.event_id)
+        # Event text is escaped: what explain prints is seen, never obeyed by a terminal.
         for deadline in step.deadlines:
             click.echo(f"line {line.number}: before this event, "
-                       f"{_deadline_text(deadline)}")
+                       f"{printable(_deadline_text(deadline))}")
         if step.invalid is not None:
-            click.echo(f"line {line.number}: invalid event: {step.invalid.message}\n")
+            click.echo(f"line {line.number}: invalid event: {printable(step.invalid.message)}\n")
             continue
         click.echo(f"line {line.number}:")
         for text in trace.lines():
-            click.echo("  " + text)
-        click.echo("  decision: " + orjson.dumps(step.decision.as_dict(False)).decode())
+            click.echo("  " + printable(text))
+        click.echo("  decision: " + printable(orjson.dumps(step.decision.as_dict(False)).decode()))
         click.echo()
     missing = sorted(wanted - found)
     if missing:
         click.echo(f"auditor explain: no event with id {', '.join(map(repr, missing))} in "
-                   f"{events}", err=True)
+                   f"{printable(events)}", err=True)
         sys.exit(1)
 
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from rich.text import Text
 
 from auditor.engine import Engine
 from auditor.intake import Intake, Line, read_lines
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.packs import pack_names, resolve_policy
+from auditor.printable import printable
 from auditor.stream.settings import Settings
 
 
@@ -30,9 +32,16 @@ def settings_or_exit(**overrides: Any) -> Settings:
         sys.exit(2)
 
 
+def cell(text: str) -> Text:
+    """A table cell of text that may come from events: escaped, and never rich markup."""
+    return Text(printable(text))
+
+
 def intake_or_exit() -> Intake:
-    """The input layer with the size limit of the settings (AUDITOR_MAX_EVENT_BYTES)."""
-    return Intake(settings_or_exit().max_event_bytes)
+    """The input layer with the limits of the settings (AUDITOR_MAX_EVENT_BYTES,
+    AUDITOR_EVENT_TIME_MAX_AHEAD_S)."""
+    settings = settings_or_exit()
+    return Intake(settings.max_event_bytes, settings.event_time_max_ahead_s)
 
 # The one definition of --policy-root, shared by every command that loads a policy.
 policy_root_option = click.option(

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from auditor.cli.common import policy_root_option
+from auditor.cli.common import cell, policy_root_option
 from auditor.engine import Engine
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
@@ -88,19 +88,19 @@ def test(path: str, verbose: bool, policy_roots: tuple[Path, ...]) -> None:
         for r in results:
             totals["pass" if r.passed else "fail"] += 1
             if verbose or not r.passed:
-                table.add_row(
+                table.add_row(*map(cell, (
                     Path(r.suite).name,
                     r.name,
                     str(r.line),
                     r.expected,
                     r.got,
                     "PASS" if r.passed else "FAIL: " + "; ".join(r.problems),
-                )
+                )))
     if table.row_count:
         console.print(table)
     summary = Table("suite", "passed", "failed", title="policy test")
     for name, ok, bad in per_suite:
-        summary.add_row(name, str(ok), str(bad))
+        summary.add_row(cell(name), str(ok), str(bad))
     console.print(summary)
     console.print(f"{totals['pass']} passed, {totals['fail']} failed")
     sys.exit(2 if broken else (1 if totals["fail"] else 0))

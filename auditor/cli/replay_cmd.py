@@ -108,7 +108,8 @@ def _summary(report: dict[str, Any], written: list[Path], label: str) -> None:
 @click.option("--format", "formats", type=click.Choice(FORMATS), multiple=True,
               help="Report formats (repeatable; default all three).")
 @click.option("--now", "now_text", metavar="TIME",
-              help="Close deadlines still open at the end of the input at this time.")
+              help="Close deadlines still open at the end of the input at this time; "
+              "for files, also their clock (AUDITOR_EVENT_TIME_MAX_AHEAD_S).")
 @click.option("--generated-at", metavar="TIME",
               help="Time to print as the report's date (the report reads no clock).")
 @click.option("--examples", "max_examples", type=click.IntRange(1, 100), default=5,

@@ -15,9 +15,11 @@ from auditor import kafka_config
 from auditor.broker import BrokerConfigError, BrokerError, ensure_topics, wait_for_broker
 from auditor.cli.common import policy_root_option, settings_or_exit
 from auditor.engine import Engine
+from auditor.kafka_logs import rate_limit_kafka_logs
 from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.packs import pack_names, resolve_policy
+from auditor.printable import PrintableFormatter
 from auditor.stream.memory import changelog_topic
 from auditor.stream.processes import process_count, run_processes
 from auditor.stream.settings import Settings
@@ -102,6 +104,12 @@ def run_worker(settings: Settings) -> None:
     from auditor.ops.telemetry import Telemetry
     from auditor.stream.app import create_app
 
+    # One record, one line, and text from events escaped (auditor.printable); librdkafka's
+    # lines rate-limited (a broker restart is not 200 lines of "connection refused").
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
+    rate_limit_kafka_logs()
     engine = load_engine_or_alert(settings)
     telemetry = Telemetry(settings, engine, loaded_at=time.time())
     try:
@@ -126,8 +134,6 @@ def run_worker(settings: Settings) -> None:
     def _stop_telemetry(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         telemetry.close()
 
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(
         f"auditor worker {settings.worker_id}: policy {engine.policy.id} ({engine.version[:19]}), "
         f"{','.join(settings.input_topics)} -> {settings.decisions_topic} on "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# The header that marks a batch record: one event per line (the worker's split_batch reads it).
+# The header that marks a batch record: one event per line (intake.batch_lines reads it).
 BATCH_CONTENT_TYPE = b"application/x-ndjson"
 Headers = list[tuple[str, str | bytes | None]]
 BATCH_HEADERS: Headers = [("content-type", BATCH_CONTENT_TYPE)]

@@ -15,7 +15,7 @@ from auditor.events.validate import show
 from auditor.legal.chapter_v import home_region_regime, judge_transfer
 from auditor.legal.tables import LegalTables, canonical_digest, load_tables
 from auditor.locations import CloudCatalogue, load_catalogue
-from auditor.memory import Seen, Store
+from auditor.memory import Seen, Store, domain_of
 from auditor.policy.model import Party, Policy, Rule
 from auditor.rules import rule_kinds
 from auditor.rules.facts import Facts, Places
@@ -129,7 +129,7 @@ class Engine:
                 self._cache[key] = outcome
         if self.memory is None:
             return Step(Decision(item.event_id, outcome, item.value, at, item.json))
-        due = self.memory.advance(store, at)
+        due = self.memory.advance(store, at, domain_of(item.tenant, item.subject))
         deadlines = tuple(self._deadline(d) for d in due) if due else ()
         if outcome.stateful:
             flow = item.flow
@@ -148,7 +148,7 @@ class Engine:
         """Deadline decisions of everything still open at ``now`` (``auditor check --now``)."""
         if self.memory is None:
             return []
-        return [self._deadline(d) for d in self.memory.advance(store, now)]
+        return [self._deadline(d) for d in self.memory.close(store, now)]
 
     def _deadline(self, due: Due) -> Decision:
         rule, overdue = due.rule, due.overdue

@@ -22,8 +22,10 @@ from auditor.memory import DictStores, Stores
 class Decider:
     """Decides inputs in order with one engine; the memory of stream N is ``stores.store(N)``.
 
-    A stream is a Kafka partition (each has its own memory and event-time watermark), or
-    0 for a file read in order.
+    A stream is a Kafka partition (each has its own memory and event-time clocks), or 0 for
+    a file read in order. ``clock``, when given, is the input's own time (a record's Kafka
+    timestamp, or ``--now``): an event further ahead of it than the intake allows is
+    ``future_event_time``, decided invalid without touching memory.
     """
 
     __slots__ = ("engine", "intake", "stores")
@@ -35,24 +37,28 @@ class Decider:
         self.intake = intake or Intake()
         self.stores: Stores = stores if stores is not None else DictStores()
 
-    def raw(self, raw: bytes | Oversized, stream: int = 0, trace: Trace | None = None) -> Step:
+    def raw(self, raw: bytes | Oversized, stream: int = 0, trace: Trace | None = None,
+            clock: float | None = None) -> Step:
         """Decide one event given as bytes (a record value, a JSONL line, a batch line)."""
-        return self.engine.decide(self.intake.read(raw), self.stores.store(stream), trace)
+        return self.item(self.intake.read(raw), stream, trace, clock)
 
-    def value(self, value: object, stream: int = 0, trace: Trace | None = None) -> Step:
+    def value(self, value: object, stream: int = 0, trace: Trace | None = None,
+              clock: float | None = None) -> Step:
         """Decide one event given as a decoded JSON value."""
-        return self.engine.decide(self.intake.read_value(value), self.stores.store(stream),
-                                  trace)
+        return self.item(self.intake.read_value(value), stream, trace, clock)
 
-    def item(self, item: Event | Invalid, stream: int = 0, trace: Trace | None = None) -> Step:
+    def item(self, item: Event | Invalid, stream: int = 0, trace: Trace | None = None,
+             clock: float | None = None) -> Step:
         """Decide an input already read by ``self.intake`` (e.g. to look at its id first)."""
+        if clock is not None:
+            item = self.intake.in_time(item, clock)
         return self.engine.decide(item, self.stores.store(stream), trace)
 
-    def record(self, value: bytes, headers: Mapping[str, bytes], stream: int = 0
-               ) -> Iterator[Step]:
+    def record(self, value: bytes, headers: Mapping[str, bytes], stream: int = 0,
+               clock: float | None = None) -> Iterator[Step]:
         """Decide one Kafka record: one event, or each line of an NDJSON batch record."""
         for raw in split_batch(value, headers):
-            yield self.raw(raw, stream)
+            yield self.raw(raw, stream, clock=clock)
 
     def close(self, now: float) -> list[Decision]:
         """Deadline decisions of everything still open at ``now``, stream by stream."""
@@ -66,9 +72,10 @@ def decide_all(
     decider: Decider, raws: Iterable[bytes | Oversized], now: float | None = None
 ) -> Iterator[Decision]:
     """One decision per input, in order, each after the deadline decisions its event time
-    passed (spec §3: ``auditor check``); ``now`` closes what is still open at the end."""
+    passed (spec §3: ``auditor check``); ``now`` is the input's clock (no event may be
+    further ahead of it than the intake allows) and closes what is still open at the end."""
     for raw in raws:
-        step = decider.raw(raw)
+        step = decider.raw(raw, clock=now)
         if step.deadlines:
             yield from step.deadlines
         yield step.decision

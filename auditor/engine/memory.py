@@ -1,31 +1,38 @@
-"""The memory of rules that remember: event-time watermark, deadline index, kind hooks.
+"""The memory of rules that remember: the stream's clocks, the deadline index, kind hooks.
 
 The logic is pure: it reads and writes a small key-value ``Store`` (a dict in ``auditor
 check``, replay and suites, a changelog-backed store per partition in the worker) and is
 driven by event time only. What a kind remembers is its hook's business (auditor.rules.
-kinds); here live the watermark and the index of what falls due when.
+kinds); here the stream's clocks (auditor.memory.clock: a time per domain, so one tenant's
+clock never closes another's deadlines) decide when what the index holds
+(auditor.memory.calendar) falls due.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.engine.decision import Finding
 from auditor.engine.trace import Trace
 from auditor.memory import DAY, MemoryKey, Overdue, Seen, Store
+from auditor.memory import calendar as index
+from auditor.memory.clock import CLOCK, HOUR, LEGACY, Clock, domain_of, hour_of
 from auditor.policy.model import Rule
 from auditor.rules import MemoryHook, RuleKind
 
-HOUR = 3_600.0
-# Deadlines are indexed by the hour they fall due, spread over a few shards so that no
-# single index entry grows large (each is rewritten, and sent to the changelog, on change).
-SHARDS = 64
 # Entries not touched for this long are forgotten, so memory stays bounded.
 DEFAULT_MEMORY_DAYS = 400
-WATERMARK = "wm"
-NEXT = "next"
+# Keys of the memory format before time domains (one watermark per store): a changelog
+# written by an older worker holds them; ``upgrade`` turns them into the current ones.
+LEGACY_WATERMARK = "wm"
+LEGACY_NEXT = "next"
+LEGACY_BUCKET = "due|"
+
+
+class MemoryFormatError(RuntimeError):
+    """A store holds memory in a format this version cannot read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +46,7 @@ class Due:
 class _Memo:
     """The Memo a hook works with (auditor.memory.Memo); one, re-aimed for each call."""
 
-    __slots__ = ("_store", "memory", "rule", "trace", "ttl")
+    __slots__ = ("_store", "domain", "memory", "rule", "trace", "ttl")
 
     def __init__(self, memory: Memory, ttl: float) -> None:
         self.memory = memory
@@ -47,6 +54,7 @@ class _Memo:
         self._store: Store | None = None
         self.trace: Trace | None = None
         self.rule: Rule | None = None
+        self.domain = ""
 
     @property
     def store(self) -> Store:
@@ -58,7 +66,7 @@ class _Memo:
         return self.trace is not None
 
     def schedule(self, key: str, due: float) -> None:
-        self.memory.schedule(self.store, key, due)
+        self.memory.schedule(self.store, key, due, self.domain)
 
     def note(self, text: str) -> None:
         if self.trace is not None and self.rule is not None:
@@ -96,6 +104,7 @@ class Memory:
         memo = self._memo
         memo._store = store
         memo.trace = trace
+        memo.domain = domain_of(seen.tenant, seen.subject)
         findings: list[Finding] = []
         for rule in rules:
             hook = self.kinds[rule.kind].memory
@@ -110,91 +119,185 @@ class Memory:
         return findings
 
     # -- deadlines ---------------------------------------------------------------
-    def schedule(self, store: Store, key: str, due: float) -> None:
-        """Look at ``key`` again once the watermark passes ``due``."""
-        hour = int(due // HOUR)
-        mark = store.get(WATERMARK)
-        if mark is not None and hour <= int(mark // HOUR):
-            # Due this hour (or, for a late event, already behind the watermark): remember
-            # the earliest such time, so advance() looks at the buckets only when needed.
-            hour = int(mark // HOUR)
-            earliest = store.get(NEXT)
-            if earliest is None or due < earliest:
-                store.put(NEXT, due)
-        bucket = f"due|{hour}|{zlib.crc32(key.encode()) % SHARDS}"
-        keys = store.get(bucket)
-        if keys is None:
-            store.put(bucket, [key])
-        elif key not in keys:
-            keys.append(key)
-            store.put(bucket, keys)
+    def schedule(self, store: Store, key: str, due: float, domain: str) -> None:
+        """Look at ``key`` again once time passes ``due`` for ``domain`` (auditor.memory.
+        clock says when that is)."""
+        clock = self._clock(store)
+        self._file(store, clock, key, due, domain)
+        store.put(CLOCK, clock.data)
 
-    def advance(self, store: Store, at: float) -> list[Due]:
-        """Move the store's event-time watermark to ``at``; the deadlines that passed unmet.
+    def _file(self, store: Store, clock: Clock, key: str, due: float,
+              domain: str | None) -> None:
+        hour = hour_of(due)
+        floor = clock.floor(domain)
+        if floor is not None and hour < floor:
+            hour = floor  # already behind its clock: looked at when that clock moves next
+        index.file(store, key, hour, [domain, due])
+        # Due within the clocks' current hours: remember the earliest, so an event within
+        # the same hour looks at the index only when something there may have passed.
+        lead, consensus = clock.lead, clock.consensus
+        if consensus is not None and hour <= hour_of(consensus):
+            clock.next_c = due if clock.next_c is None else min(clock.next_c, due)
+        if lead is not None and hour <= hour_of(lead):
+            clock.next_l = due if clock.next_l is None else min(clock.next_l, due)
 
-        A deadline passes when the watermark goes beyond it (an event exactly at the
-        deadline still meets it). Late events never move the watermark back.
+    def advance(self, store: Store, at: float, domain: str) -> list[Due]:
+        """``domain`` reached event time ``at``: the deadlines that passed unmet.
+
+        A deadline passes when time goes beyond it (an event exactly at the deadline still
+        meets it) — the consensus of the stream's domains, or its own domain's time if that
+        domain leads. Late events never move time back. The cost does not depend on how far
+        time moves: only hours that hold entries are looked at.
         """
-        mark = store.get(WATERMARK)
-        if mark is not None and at <= mark:
+        # The hot path: one read and one write of the store when no hour is crossed.
+        value = store.get(CLOCK)
+        clock = self._clock(store) if value is None else Clock(value)
+        top = clock.top
+        lead = top[0][1] if top else None
+        consensus = top[1][1] if len(top) > 1 else None
+        if not clock.see(domain, at):
             return []
-        store.put(WATERMARK, at)
-        hour = int(at // HOUR)
-        if mark is not None and int(mark // HOUR) == hour:
-            earliest = store.get(NEXT)
-            if earliest is None or earliest >= at:
-                return []  # the common case: nothing falls due within this hour yet
-        start = int(mark // HOUR) if mark is not None else hour
         passed: list[Due] = []
-        earliest_left: float | None = None
-        buckets = (f"due|{h}|{shard}" for h in range(start, hour + 1) for shard in range(SHARDS))
-        for bucket in buckets:
-            keys = store.get(bucket)
-            if not keys:
-                continue
-            left = []
-            for key in keys:
-                result = self._fire(store, key, at)
-                if isinstance(result, float):  # not yet
-                    if int(result // HOUR) > hour:  # re-stored since: file it under its hour
-                        self.schedule(store, key, result)
-                        continue
-                    left.append(key)
-                    if earliest_left is None or result < earliest_left:
-                        earliest_left = result
-                elif result is not None:
-                    passed.append(result)
-            if left:
-                store.put(bucket, left)
-            else:
-                store.delete(bucket)
-        if earliest_left is None:
-            store.delete(NEXT)
-        else:
-            store.put(NEXT, earliest_left)
+        new_lead = top[0][1]
+        new_consensus = top[1][1] if len(top) > 1 else None
+        data = clock.data
+        if new_consensus is not None and (
+            consensus is None or new_consensus // HOUR != consensus // HOUR
+            or (data["nc"] is not None and data["nc"] < new_consensus)
+        ):
+            start = None if consensus is None else hour_of(consensus)
+            self._walk(store, clock, start, hour_of(new_consensus), passed)
+        if lead is None or (new_lead > lead and (
+            new_lead // HOUR != lead // HOUR
+            or (data["nl"] is not None and data["nl"] < new_lead)
+        )):
+            start = None if lead is None else hour_of(lead)
+            self._walk(store, clock, start, hour_of(new_lead), passed)
+        store.put(CLOCK, data)
         return passed
 
-    def _fire(self, store: Store, text: str, at: float) -> Due | float | None:
-        """``text``'s deadline if it passed unmet; when it falls due if not yet; else None."""
+    def close(self, store: Store, now: float) -> list[Due]:
+        """Everything still open that falls due before ``now``, whoever's it is (``auditor
+        check --now``: the end of the input). The stream's clocks do not move."""
+        clock = self._clock(store)
+        before = repr(clock.data)
+        closing = Clock.of(("", now), ("", now))
+        passed: list[Due] = []
+        for hour, shard in index.buckets(store, None, hour_of(now)):
+            self._bucket(store, closing, hour, shard, passed, refile=clock)
+        if repr(clock.data) != before:
+            store.put(CLOCK, clock.data)
+        return passed
+
+    def _walk(self, store: Store, clock: Clock, first: int | None, last: int,
+              passed: list[Due]) -> None:
+        """Fire what passed in the hours ``first..last``; recompute the clocks' next times
+        for the hours looked at."""
+        earliest: dict[int, float] = {}
+        for hour, shard in index.buckets(store, first, last):
+            left = self._bucket(store, clock, hour, shard, passed)
+            if left is not None and (hour not in earliest or left < earliest[hour]):
+                earliest[hour] = left
+        lead, consensus = clock.lead, clock.consensus
+        if consensus is not None and _within(hour_of(consensus), first, last):
+            clock.next_c = earliest.get(hour_of(consensus))
+        if lead is not None and _within(hour_of(lead), first, last):
+            clock.next_l = earliest.get(hour_of(lead))
+
+    def _bucket(self, store: Store, clock: Clock, hour: int, shard: int, passed: list[Due],
+                refile: Clock | None = None) -> float | None:
+        """Fire what passed in one bucket; the earliest due of what stays in it."""
+        bucket: dict[str, Any] = store.get(index.bucket_key(hour, shard)) or {}
+        earliest: float | None = None
+        changed = False
+        for key, (domain, filed) in list(bucket.items()):
+            result = self._fire(store, key, domain, filed, clock)
+            if isinstance(result, float):  # not yet
+                if hour_of(result) > hour:  # its time moved on since: file it under it
+                    del bucket[key]
+                    changed = True
+                    self._file(store, refile or clock, key, result, domain)
+                    continue
+                if result != filed:
+                    bucket[key] = [domain, result]
+                    changed = True
+                if earliest is None or result < earliest:
+                    earliest = result
+                continue
+            del bucket[key]
+            changed = True
+            if result is not None:
+                passed.append(result)
+        if changed:
+            index.put_bucket(store, hour, shard, bucket)
+        return earliest
+
+    def _fire(self, store: Store, text: str, domain: str | None, filed: float | None,
+              clock: Clock) -> Due | float | None:
+        """``text``'s deadline if it passed unmet; its due if not yet; else None (met,
+        forgotten, or filed again by someone else: this reference is spent)."""
         entry = store.get(text)
         if entry is None:  # met: the entry was cleared
             return None
         key = MemoryKey.parse(text)
         hook = self.deadline_hooks.get(key.tag)
         if hook is None:  # memory that expires unless it was touched since
-            if entry["until"] >= at:
-                if int(entry["until"] // HOUR) <= int(at // HOUR):
-                    return float(entry["until"])  # later this hour: stays in this bucket
-                self.schedule(store, text, entry["until"])
-                return None
+            until = float(entry["until"])
+            if not clock.passes(until, domain):
+                return until
             store.delete(text)
             return None
         rule = self.rules.get(key.parts[0]) if key.parts else None
         if rule is None:  # the rule is gone from the policy: so is its deadline
             store.delete(text)
             return None
-        if entry["due"] >= at:
-            return float(entry["due"])
+        due = float(entry["due"])
+        if filed is not None and due != filed:
+            return None  # opened again since, with its own reference
+        if not clock.passes(due, domain):
+            return due
         store.delete(text)
         overdue = hook.fire(rule, key, entry)
         return Due(rule, overdue) if overdue is not None else None
+
+    # -- the store's clocks, and memory from before domains -------------------------
+    def _clock(self, store: Store) -> Clock:
+        value = store.get(CLOCK)
+        if value is not None:
+            return Clock(value)
+        if store.get(LEGACY_WATERMARK) is not None:
+            keys = getattr(store, "keys", None)
+            if keys is None:
+                raise MemoryFormatError(
+                    "memory written before time domains (one watermark per store) in a "
+                    "store that cannot list its keys: it cannot be upgraded")
+            return self.upgrade(store, list(keys()))
+        return Clock()
+
+    def upgrade(self, store: Store, keys: Iterable[str]) -> Clock:
+        """Turn memory of the format before time domains into the current one.
+
+        Its watermark becomes the time of a stand-in domain (so the consensus starts where
+        that watermark was); what its index held keeps no domain, so the leader's time
+        closes it as the one watermark did. Returns the store's clock.
+        """
+        mark = float(store.get(LEGACY_WATERMARK))
+        clock = Clock.of((LEGACY, mark))
+        buckets = sorted(k for k in keys if k.startswith(LEGACY_BUCKET))
+        for name in buckets:
+            for key in store.get(name) or []:
+                entry = store.get(key)
+                if isinstance(entry, dict):
+                    due = entry.get("due", entry.get("until"))
+                    if isinstance(due, int | float):
+                        self._file(store, clock, key, float(due), None)
+            store.delete(name)
+        store.delete(LEGACY_WATERMARK)
+        store.delete(LEGACY_NEXT)
+        store.put(CLOCK, clock.data)
+        return clock
+
+
+def _within(hour: int, first: int | None, last: int) -> bool:
+    """Is ``hour`` among those a walk from ``first`` (None: the earliest) to ``last`` saw?"""
+    return (first is None or first <= hour) and hour <= last

@@ -17,6 +17,8 @@ CODES: dict[str, str] = {
     "unsupported_version": "spec_version is not one this auditor reads",
     "wrong_value": "a field has the wrong type or a value outside its vocabulary",
     "openlineage": "an OpenLineage RunEvent without the auditor's data-flow facet",
+    "future_event_time": "event_time is further ahead of the time its record was written "
+    "(or of --now) than AUDITOR_EVENT_TIME_MAX_AHEAD_S allows: the event is quarantined",
 }
 
 

@@ -34,6 +34,9 @@ _TIME = re.compile(
 )
 _AFTER_SECONDS = frozenset(".Z+-")
 _LOCATION = re.compile(r"(?:aws|azure|gcp|country|site):\S+\Z")
+# An event id is the key consumers de-duplicate by and what every output names: control
+# characters (a NUL, an escape sequence) have no place in it (the schema's pattern too).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _LOCATION_TEXT = (
     "a LOCATION string aws:<region>, azure:<region>, gcp:<region>, country:<ISO code> or site:<id>"
 )
@@ -272,6 +275,8 @@ def _parse(obj: dict[str, Any], json: bytes) -> Event:
         if event_id is None and "event_id" not in obj:
             _missing("event_id")
         _want("event_id", "a string of 1-128 characters", event_id)
+    if not event_id.isprintable() and _CONTROL.search(event_id):
+        _want("event_id", "no control characters (U+0000-U+001F, U+007F-U+009F)", event_id)
     version = obj.get("spec_version", "1")
     if version != "1" or type(version) is not str:
         raise _Reject(Invalid.of("unsupported_version", "spec_version",
@@ -354,6 +359,7 @@ def readable_event_id(obj: object) -> str | None:
     """The event id of a (possibly invalid) event, if one can be read safely."""
     if type(obj) is dict:
         event_id = obj.get("event_id")
-        if type(event_id) is str and 0 < len(event_id) <= 128:
+        if type(event_id) is str and 0 < len(event_id) <= 128 and (
+                event_id.isprintable() or not _CONTROL.search(event_id)):
             return event_id
     return None

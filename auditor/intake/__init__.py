@@ -2,10 +2,11 @@
 
 from auditor.intake.batch import BATCH_CONTENT_TYPE, batch_lines, is_batch, split_batch
 from auditor.intake.lines import Line, open_events, read_lines
-from auditor.intake.reader import DEFAULT_MAX_EVENT_BYTES, Intake, Oversized
+from auditor.intake.reader import DEFAULT_MAX_AHEAD_S, DEFAULT_MAX_EVENT_BYTES, Intake, Oversized
 
 __all__ = [
     "BATCH_CONTENT_TYPE",
+    "DEFAULT_MAX_AHEAD_S",
     "DEFAULT_MAX_EVENT_BYTES",
     "Intake",
     "Line",

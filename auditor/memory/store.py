@@ -36,6 +36,9 @@ class DictStore:
     def delete(self, key: str) -> None:
         self.data.pop(key, None)
 
+    def keys(self) -> Iterable[str]:
+        return self.data.keys()
+
 
 class DictStores:
     """A DictStore per stream, made on first use."""

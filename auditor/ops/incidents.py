@@ -1,4 +1,11 @@
-"""Violation incidents: deterministic alert labels, and when each one is due to be posted."""
+"""Violation incidents: deterministic alert labels, and when each one is due to be posted.
+
+An alert leaves the worker for Alertmanager, chat and pagers, so it carries only what the
+policy and the worker name: the rule and its description from the policy, bounded labels,
+counts, times, and where example records are (topic, partition, offset). Never text an
+event brought (ids, subjects, processor names, finding messages built from them): a
+processor name shaped like an e-mail address once reached Alertmanager that way.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.engine import Decision
+from auditor.engine import Decision, Engine
 from auditor.engine.decision import Outcome
-from auditor.ops.labels import DEFAULT_TEAM, NONE, LabelBounds
+from auditor.engine.engine import ENGINE_RULE, SCHEMA_RULE
+from auditor.ops.labels import DEFAULT_TEAM, NONE, OTHER, LabelBounds
 from auditor.ops.links import Links
+from auditor.stream.pipeline import Source
 
 ALERTNAME = "AuditorPolicyViolation"
 INCIDENT = "policy-violation"
 RUNBOOK = "policy-violation"  # docs/runbooks/policy-violation.md
 # The command that decides an incident's window again: (first, last violation) -> command.
 Replay = Callable[[float, float], str]
-EVENT_IDS_KEPT = 10
-MAX_TEXT = 1024  # annotation values hold event-controlled text: keep them short
+EXAMPLES_KEPT = 10
+MAX_TEXT = 1024  # annotation values: a policy's description could be long
+# What the engine's own rules mean, in words of no event.
+ENGINE_DESCRIPTIONS = {
+    ENGINE_RULE: "The events name a data class, processor, purpose, location, home region "
+    "or tenant setting the policy does not define (decided fail-closed).",
+    SCHEMA_RULE: "The input is not a valid lineage event.",
+}
 LABEL_NAMES = (
     "alertname", "rule", "kind", "severity", "data_class", "regime", "destination_country",
     "team", "incident", "policy",
@@ -29,25 +44,30 @@ Labels = tuple[str, ...]
 
 @dataclass(slots=True)
 class ViolationGroup:
-    """The violations of one batch that share an outcome (so a flow, data class included)."""
+    """The violations of one batch that share an outcome (so a flow, data class included);
+    ``examples``: where the latest were read, as ``topic[partition]@offset``."""
 
     outcome: Outcome
     event: Any
     count: int = 0
-    event_ids: deque[str] = field(default_factory=lambda: deque(maxlen=EVENT_IDS_KEPT))
+    examples: deque[str] = field(default_factory=lambda: deque(maxlen=EXAMPLES_KEPT))
     last_event_time: float | None = None
 
 
-def group_violations(decisions: Iterable[Decision]) -> list[ViolationGroup]:
+def position(source: Source) -> str:
+    """Where a record was read: the worker's names and numbers, nothing of the event."""
+    return f"{source.topic}[{source.partition}]@{source.offset}"
+
+
+def group_violations(decisions: Iterable[tuple[Decision, Source]]) -> list[ViolationGroup]:
     """Violations grouped by their shared outcome: one entry per flow of the batch."""
     groups: dict[int, ViolationGroup] = {}
-    for d in decisions:
+    for d, source in decisions:
         g = groups.get(id(d.outcome))
         if g is None:
             g = groups[id(d.outcome)] = ViolationGroup(d.outcome, d.event)
         g.count += 1
-        if d.event_id is not None:
-            g.event_ids.append(d.event_id)
+        g.examples.append(position(source))
         if d.event_time is not None:
             g.last_event_time = d.event_time
     return list(groups.values())
@@ -62,7 +82,7 @@ class Incident:
     first_seen: float
     last_seen: float
     events: int = 0
-    event_ids: deque[str] = field(default_factory=lambda: deque(maxlen=EVENT_IDS_KEPT))
+    examples: deque[str] = field(default_factory=lambda: deque(maxlen=EXAMPLES_KEPT))
     last_event_time: float | None = None
     pending: bool = True  # events arrived since the last successful post
     last_attempt: float | None = None
@@ -72,6 +92,11 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )
+
+
+def _first_sentence(text: str) -> str:
+    head, dot, _ = " ".join(text.split()).partition(". ")
+    return head + "." if dot else head
 
 
 def _short(text: str) -> str:
@@ -100,8 +125,11 @@ class Incidents:
         replay: Replay | None = None,
         default_team: str = DEFAULT_TEAM,
         max_open: int = 10_000,
+        descriptions: dict[str, str] | None = None,
     ) -> None:
         self.bounds = bounds
+        # Rule id -> the rule's description in the policy (what an alert says it broke).
+        self.descriptions = {**ENGINE_DESCRIPTIONS, **(descriptions or {})}
         self.policy = policy
         self.interval_s = interval_s
         self.ttl_s = ttl_s
@@ -112,8 +140,15 @@ class Incidents:
         self.open: dict[Labels, Incident] = {}
         self.refused = 0
 
+    @staticmethod
+    def rule_descriptions(engine: Engine) -> dict[str, str]:
+        """What each rule of ``engine``'s policy says: the first sentence of its
+        description, in the policy's words (the rest says how to tune it)."""
+        return {r.id: _first_sentence(r.description) for r in engine.rules if r.description}
+
     def labels(self, group: ViolationGroup) -> Iterator[tuple[Labels, str]]:
-        """The labels (in LABEL_NAMES order) and message of each deny finding of a group."""
+        """The labels (in LABEL_NAMES order) and message of each deny finding of a group:
+        the rule's description from the policy, never the finding's text."""
         transfer = group.outcome.transfer
         regime, _, country = self.bounds.transfer(transfer) if transfer else (NONE, NONE, NONE)
         data_class = self.bounds.data_class(group.event)
@@ -122,10 +157,11 @@ class Incidents:
                 continue
             rule, kind, severity, _ = self.bounds.finding(finding)
             team = self.bounds.team(rule, self.default_team)
+            message = self.descriptions.get(rule) if rule != OTHER else None
             yield (
                 (ALERTNAME, rule, kind, severity, data_class, regime, country, team, INCIDENT,
                  self.policy),
-                finding.message,
+                message or f"A {kind} finding of rule {rule}.",
             )
 
     def add(self, groups: Iterable[ViolationGroup], now: float) -> None:
@@ -141,7 +177,7 @@ class Incidents:
                 incident.message = message
                 incident.last_seen = now
                 incident.events += group.count
-                incident.event_ids.extend(group.event_ids)
+                incident.examples.extend(group.examples)
                 if group.last_event_time is not None:
                     incident.last_event_time = group.last_event_time
                 incident.pending = True
@@ -168,14 +204,19 @@ class Incidents:
         labels = dict(zip(LABEL_NAMES, incident.labels, strict=True))
         rule = labels["rule"]
         runbook = self.links.runbook(RUNBOOK)
-        event_ids = ", ".join(incident.event_ids)
+        examples = ", ".join(incident.examples)
+        route = f"data class {labels['data_class']}"
+        if labels["destination_country"] != NONE:
+            route += f", {labels['regime']} transfer to {labels['destination_country']}"
         annotations = {
             "summary": f"{labels['severity']} {labels['kind']} violation of {rule} "
             f"({labels['policy']})",
-            # Message first, then examples: what a page shows when it shows one annotation.
+            # What the rule says first, then how many and where: what a page shows when it
+            # shows one annotation.
             "description": _short(f"{incident.message} ({incident.events} events since "
-                                  f"{_iso(incident.first_seen)}, e.g. {event_ids})"),
-            "event_ids": _short(event_ids),
+                                  f"{_iso(incident.first_seen)}; {route}; e.g. records "
+                                  f"{examples})"),
+            "examples": _short(examples),
             "events": str(incident.events),
             "runbook_url": runbook,
         }

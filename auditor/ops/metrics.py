@@ -91,7 +91,7 @@ class WorkerMetrics(Collector):
         self._pending: dict[int, list[Any]] = {}
         self._event_times: list[float] = []
         self._reasons: dict[str, int] = {}
-        self._violations: list[Decision] = []
+        self._violations: list[tuple[Decision, Source]] = []
         self.build = (_package_version(), confluent_kafka.libversion()[0])
         registry.register(self)
         if runtime:
@@ -114,7 +114,7 @@ class WorkerMetrics(Collector):
         elif decision.event is not None and decision.event_time is not None:
             self._event_times.append(decision.event_time)
         if outcome.verdict == "violation" and self.on_violations is not None:
-            self._violations.append(decision)
+            self._violations.append((decision, source))
 
     def delivered(self, records: int, consumed_at: float, decided_at: float) -> None:
         """Publish the current batch: its ``records`` were consumed at ``consumed_at``

@@ -12,6 +12,7 @@ from prometheus_client.registry import CollectorRegistry
 from auditor.engine import Engine
 from auditor.ops.alerts import AlertPusher, post_json, post_with_retries
 from auditor.ops.incidents import Incidents
+from auditor.ops.kafka_metrics import KafkaStanding
 from auditor.ops.labels import LabelBounds
 from auditor.ops.links import Links, replay_command
 from auditor.ops.metrics import WorkerMetrics
@@ -45,6 +46,7 @@ class Telemetry:
         self.metrics = WorkerMetrics(self.registry, engine, loaded_at=loaded_at)
         self.health = Health()
         self.health.policy_loaded(engine.policy.id)
+        KafkaStanding(self.registry, self.health, settings.processing_guarantee)
         self.server: MetricsServer | None = None
         self.pusher: AlertPusher | None = None
 
@@ -72,6 +74,7 @@ class Telemetry:
             ttl_s=s.alert_ttl_s,
             links=links,
             replay=replay,
+            descriptions=Incidents.rule_descriptions(self.engine),
         )
         self.pusher = AlertPusher(
             url,

@@ -108,10 +108,10 @@ class ReplayJob:
         shadow = Decider(self.baseline, self.intake) if self.baseline is not None else None
         diff = self.diff
         for record in records:
-            for decision in feed(decider, record):
+            for decision in feed(decider, record, self.now):
                 self.builder.add(decision)
             if shadow is not None and diff is not None:
-                for decision in feed(shadow, record):
+                for decision in feed(shadow, record, self.now):
                     diff.add_baseline(decision)
         if self.now is not None:
             for decision in decider.close(self.now):

@@ -22,6 +22,7 @@ class Record:
     position: int  # the Kafka offset, or the line number in its file
     headers: tuple[tuple[str, bytes], ...] = ()
     size: int = 0  # bytes it stands for, for progress
+    timestamp_ms: int | None = None  # a topic record's Kafka timestamp: its clock
 
 
 class ReplaySource(Protocol):

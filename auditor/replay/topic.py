@@ -270,7 +270,7 @@ class TopicSource:
             plan.first_offset = offset
         plan.last_offset = offset
         headers = tuple(normalise_headers(msg.headers()))
-        return Record(msg.value() or b"", plan.partition, offset, headers, 1)
+        return Record(msg.value() or b"", plan.partition, offset, headers, 1, timestamp)
 
     def sources(self) -> list[dict[str, Any]]:
         """The report's description of what was read."""

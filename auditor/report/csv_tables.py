@@ -7,6 +7,8 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from auditor.printable import printable
+
 TRANSFER_COLUMNS = (
     "data_class", "origin_country", "destination_country", "processor", "regime", "mechanism",
     "instrument", "events", "violations", "first_seen", "last_seen",
@@ -49,6 +51,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool | int):
         return str(value)
     text = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    # Control characters escaped: `cat` of a report must not drive the terminal.
+    text = printable(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

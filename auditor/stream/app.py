@@ -1,6 +1,6 @@
 """The Faust app factory: the worker's service that decides batches of lineage records.
 
-Faust runs the worker (its service tree, signals, timers, crash handling); the records
+Faust runs the worker (its service tree, signals, crash handling); the records
 come from a confluent-kafka consumer in batches (auditor.stream.source, where the reason
 is measured) rather than from Faust's own stream, and the outputs go out through
 confluent-kafka (auditor.stream.sink). Faust's own Kafka clients are not started.
@@ -25,25 +25,33 @@ from auditor.engine import Engine
 from auditor.stream.batches import BatchAbandoned, Batcher, Delivered, Observer
 from auditor.stream.changelog import RestoreFailed, read_partition
 from auditor.stream.health import Health
+from auditor.stream.lag import LagMonitor
 from auditor.stream.memory import PartitionMemory, changelog_topic
 from auditor.stream.pipeline import Pipeline
 from auditor.stream.settings import Settings
-from auditor.stream.sink import KafkaSink, Sink
+from auditor.stream.sink import Commit, KafkaSink, Sink
 from auditor.stream.source import KafkaSource, Rebalance, Record, SourceError
+from auditor.stream.transactions import TransactionalSink, TransactionLost
 
 log = logging.getLogger("auditor.worker")
 
-# Called every settings.consumer_lag_interval_s with each assigned input partition's lag.
+# Called every settings.consumer_lag_interval_s, from the lag thread, with each assigned
+# input partition's lag.
 LagReport = Callable[[dict[tuple[str, int], int]], None]
 
 __all__ = ["Delivered", "LagReport", "Observer", "Source", "WorkerApp", "create_app"]
 
 
 class Source(Protocol):
-    """What the worker needs of its input (KafkaSource; a list in stream tests)."""
+    """What the worker needs of its input (KafkaSource; a list in stream tests).
+
+    ``lag`` is called from the lag thread, concurrently with the others. ``commit_point``
+    is asked only with a transactional sink (exactly once), ``done`` only without one.
+    """
 
     def take(self, max_records: int, within_s: float) -> list[Record]: ...
     def done(self, records: list[Record]) -> None: ...
+    def commit_point(self, records: list[Record]) -> Commit: ...
     def lag(self) -> dict[tuple[str, int], int]: ...
     def close(self) -> None: ...
 
@@ -63,8 +71,8 @@ class WorkerApp(faust.App):
     """The worker's Faust app; ``decide_service`` is its batch loop.
 
     What Faust runs for the worker (docs/architecture.md): the service tree and its
-    start/stop order, signal handling (SIGTERM/SIGINT stop it cleanly), timers (consumer
-    lag), and crash handling (a fatal error stops the worker with a non-zero status).
+    start/stop order, signal handling (SIGTERM/SIGINT stop it cleanly) and crash handling
+    (a fatal error stops the worker with a non-zero status).
     Its own Kafka clients are not started: records move through confluent-kafka.
     """
 
@@ -88,12 +96,15 @@ class DecideService(mode.Service):
     """Takes batches from the source, decides them, delivers, then marks them done."""
 
     def __init__(self, batcher: Batcher, make_source: SourceFactory, settings: Settings,
-                 app: WorkerApp, health: Health | None = None, **kwargs: Any) -> None:
+                 app: WorkerApp, health: Health | None = None,
+                 report_lag: LagReport | None = None, **kwargs: Any) -> None:
         self.batcher = batcher
         self.health = health or Health()
         self.make_source = make_source
         self.settings = settings
         self.app = app
+        self.report_lag = report_lag
+        self.lag_monitor: LagMonitor | None = None
         self.source: Source | None = None
         self._stopping = False
         self._loop_task: asyncio.Future[None] | None = None
@@ -107,6 +118,10 @@ class DecideService(mode.Service):
         self.source = await loop.run_in_executor(
             self._io, self.make_source, self._assigned, self._revoked
         )
+        if self.report_lag is not None:
+            # A thread of its own: the lag keeps being measured while a batch takes long.
+            self.lag_monitor = LagMonitor(self.source.lag, self.report_lag,
+                                          self.settings.consumer_lag_interval_s).start()
         self._loop_task = asyncio.ensure_future(self._run())
 
     def _assigned(self, partitions: list[int]) -> None:
@@ -140,6 +155,8 @@ class DecideService(mode.Service):
         batcher = self.batcher
         batch_max = self.settings.batch_max
         within_s = self.settings.batch_within_s
+        limit_s = self.settings.kafka_outage_limit_s
+        transactional = getattr(batcher.sink, "transactional", False)
         try:
             while not self._stopping:
                 room = batch_max - len(batcher.pending)
@@ -148,20 +165,26 @@ class DecideService(mode.Service):
                     wait = 0.0 if batcher.pending else within_s
                     taken = await loop.run_in_executor(self._io, source.take, room, wait)
                     batcher.pending.extend(taken)
+                away = self.health.kafka_failing_for()
+                if away > limit_s:
+                    raise SourceError(f"no Kafka broker answered for {away:.0f} s "
+                                      f"(AUDITOR_KAFKA_OUTAGE_LIMIT_S is {limit_s:g})")
                 if not batcher.pending:
                     continue
                 batch = batcher.decide(time.monotonic())
-                await batcher.deliver(batch)
-                source.done(batch.records)
-        except (BatchAbandoned, SourceError, RestoreFailed) as exc:
+                if transactional:
+                    commit = await loop.run_in_executor(self._io, source.commit_point,
+                                                        batch.records)
+                    await batcher.deliver(batch, commit)
+                else:
+                    await batcher.deliver(batch)
+                    source.done(batch.records)
+        except (BatchAbandoned, SourceError, RestoreFailed, TransactionLost) as exc:
             log.critical("%s", exc)
             await self.app.crash(exc)
         except Exception as exc:  # a bug: stop loudly rather than spin
             log.exception("the worker's batch loop failed")
             await self.app.crash(exc)
-
-    def lag(self) -> dict[tuple[str, int], int]:
-        return self.source.lag() if self.source is not None else {}
 
     async def on_stop(self) -> None:
         # Finish the batch in hand (its outputs delivered, offsets stored), then close the
@@ -170,6 +193,8 @@ class DecideService(mode.Service):
         if self._loop_task is not None:
             await asyncio.shield(self._loop_task)
         loop = asyncio.get_running_loop()
+        if self.lag_monitor is not None:
+            await loop.run_in_executor(None, self.lag_monitor.stop)
         if self.source is not None:
             await loop.run_in_executor(self._io, self.source.close)
         self.batcher.sink.close()
@@ -194,7 +219,8 @@ def create_app(
     are marked done only after its outputs and its memory changes are delivered, so a
     crash loses nothing: its events are decided again (decisions carry ``event_id`` for
     de-duplication). Metrics hooks: ``observe`` per decision, ``on_delivered`` per
-    delivered batch and ``report_lag`` on a timer; an error in the last two is logged,
+    delivered batch and ``report_lag`` from the lag thread (consumer lag asked of the broker
+    every ``consumer_lag_interval_s``); an error in the last two is logged,
     never fatal. ``health`` (``app.health``) follows the partitions assigned and restored.
     """
     # Faust makes a data directory for tables and stores; the worker keeps none there (its
@@ -217,30 +243,32 @@ def create_app(
     }
     if memory is not None:
         topics["changelog"] = changelog_topic(settings.group_id)
-    out = sink or KafkaSink(kafka_config.connection(settings), topics,
-                            timeout_s=settings.delivery_timeout_s,
-                            changelog_batch_bytes=settings.changelog_batch_bytes)
+    out = sink or _kafka_sink(settings, topics)
     pipeline = Pipeline(engine, memory=memory, worker_id=settings.worker_id,
-                        max_event_bytes=settings.max_event_bytes)
+                        max_event_bytes=settings.max_event_bytes,
+                        max_ahead_s=settings.event_time_max_ahead_s)
+    app.health = health or Health()
     batcher = Batcher(pipeline, out, max_events=settings.batch_max,
-                      observe=observe, on_delivered=on_delivered)
+                      observe=observe, on_delivered=on_delivered,
+                      outage_limit_s=settings.kafka_outage_limit_s, health=app.health)
 
     def kafka_source(on_assign: Rebalance, on_revoke: Rebalance) -> Source:
-        return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke)
+        return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke,
+                           health=app.health)
 
-    app.health = health or Health()
-    service = DecideService(batcher, source or kafka_source, settings, app, health=app.health)
+    service = DecideService(batcher, source or kafka_source, settings, app, health=app.health,
+                            report_lag=report_lag)
     app.service(service)  # type: ignore[arg-type]  # Faust takes instances too
     app.decide_service = service
     app.datadir = datadir  # removed with the app
-
-    if report_lag is not None:
-
-        async def consumer_lag() -> None:
-            try:
-                report_lag(service.lag())
-            except Exception as exc:  # e.g. during a rebalance: try again next tick
-                log.debug("consumer lag not measured: %r", exc)
-
-        app.timer(settings.consumer_lag_interval_s, name="auditor.consumer-lag")(consumer_lag)
     return app
+
+
+def _kafka_sink(settings: Settings, topics: dict[str, str]) -> Sink:
+    """Exactly once: one transaction per batch; at least once: outputs, then offsets."""
+    config = kafka_config.connection(settings)
+    if settings.processing_guarantee == "exactly_once":
+        return TransactionalSink(config, topics, transactional_id=settings.transactional_id(),
+                                 timeout_s=settings.delivery_timeout_s)
+    return KafkaSink(config, topics, timeout_s=settings.delivery_timeout_s,
+                     changelog_batch_bytes=settings.changelog_batch_bytes)

@@ -10,12 +10,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from auditor.engine import Decision
+from auditor.stream.health import Health
 from auditor.stream.pipeline import Output, Pipeline, Source
-from auditor.stream.sink import DeliveryFailed, Sink
+from auditor.stream.sink import Commit, DeliveryFailed, Sink
 from auditor.stream.source import Record
 
 log = logging.getLogger("auditor.worker")
-DELIVERY_ATTEMPTS = 3
+# Pauses between delivery attempts: doubling from retry_pause_s up to this.
+MAX_RETRY_PAUSE_S = 10.0
+# While delivery fails, one warning per this many seconds (the first at once).
+WARN_EVERY_S = 60.0
 
 # Called with every decision and its invalid-input reason (metrics hook).
 Observer = Callable[[Decision, "str | None", Source], None]
@@ -25,7 +29,7 @@ Delivered = Callable[[int, float, float], None]
 
 
 class BatchAbandoned(RuntimeError):
-    """A batch's outputs could not be delivered after every attempt."""
+    """A batch's outputs could not be delivered within the outage limit."""
 
 
 @dataclass(slots=True)
@@ -55,6 +59,9 @@ class Batcher:
         observe: Observer | None = None,
         on_delivered: Delivered | None = None,
         retry_pause_s: float = 1.0,
+        outage_limit_s: float = 600.0,
+        health: Health | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pipeline = pipeline
         self.sink = sink
@@ -63,6 +70,9 @@ class Batcher:
         self.observe = observe
         self.on_delivered = on_delivered
         self.retry_pause_s = retry_pause_s
+        self.outage_limit_s = outage_limit_s
+        self.health = health or Health()
+        self.clock = clock
         # Taken from the source but not decided yet (a batch stops at max_events).
         self.pending: deque[Record] = deque()
 
@@ -89,22 +99,44 @@ class Batcher:
             outputs.extend(memory.changes())
         return Batch(records, outputs, events, taken_at, time.time())
 
-    async def deliver(self, batch: Batch) -> None:
-        """Deliver the batch's outputs, retrying; raise BatchAbandoned if that fails."""
-        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+    async def deliver(self, batch: Batch, commit: Commit | None = None) -> None:
+        """Deliver the batch's outputs, retrying while Kafka is away (a broker restart);
+        raise BatchAbandoned once they stayed undelivered for ``outage_limit_s``.
+
+        Nothing is committed meanwhile: the batch's offsets are stored only after this
+        returns (or, with ``commit``, committed in the transaction that delivers it), so a
+        worker that stops here decides the batch again when it restarts.
+        """
+        started = self.clock()
+        attempt = 0
+        warned = -WARN_EVERY_S
+        while True:
+            attempt += 1
             try:
-                await self.sink.deliver(batch.outputs)
+                await self.sink.deliver(batch.outputs, commit)
                 break
             except DeliveryFailed as exc:
-                if attempt == DELIVERY_ATTEMPTS:
-                    # Stop rather than skip: the batch stays uncommitted and is decided
-                    # again after a restart.
+                self.health.kafka_failing("outputs", exc.reason)
+                waited = self.clock() - started
+                if waited >= self.outage_limit_s:
                     raise BatchAbandoned(
-                        f"giving up on a batch of {len(batch.records)} records: {exc}"
+                        f"the outputs of a batch of {len(batch.records)} records were not "
+                        f"delivered for {waited:.0f} s ({attempt} attempts; "
+                        f"AUDITOR_KAFKA_OUTAGE_LIMIT_S is {self.outage_limit_s:g}): {exc}. "
+                        "Stopping without committing it: it is decided again when the "
+                        "worker restarts"
                     ) from exc
-                log.warning("delivery failed (%s); retry %d of %d", exc, attempt,
-                            DELIVERY_ATTEMPTS - 1)
-                await asyncio.sleep(self.retry_pause_s * attempt)
+                if waited - warned >= WARN_EVERY_S:
+                    warned = waited
+                    log.warning("outputs not delivered for %.0f s (%s); retrying until "
+                                "AUDITOR_KAFKA_OUTAGE_LIMIT_S (%g s), nothing committed "
+                                "meanwhile", waited, exc, self.outage_limit_s)
+                pause = min(self.retry_pause_s * 2 ** (attempt - 1), MAX_RETRY_PAUSE_S)
+                await asyncio.sleep(pause)
+        if attempt > 1:
+            log.warning("outputs delivered again after %.0f s and %d attempts",
+                        self.clock() - started, attempt)
+        self.health.kafka_working("outputs")
         if self.on_delivered is not None:
             try:
                 self.on_delivered(len(batch.records), batch.taken_at, batch.decided_at)

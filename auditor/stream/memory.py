@@ -50,6 +50,9 @@ class PartitionStore:
         if self.data.pop(key, None) is not None:
             self.dirty[key] = None
 
+    def keys(self) -> Iterable[str]:
+        return self.data.keys()
+
 
 class PartitionMemory:
     """The stores of the partitions this worker holds, and their pending changes (the

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 from auditor.engine import Decider, Decision, Engine
 from auditor.events.invalid import CODES
 from auditor.events.keys import partition_key
-from auditor.intake import DEFAULT_MAX_EVENT_BYTES, Intake, batch_lines, is_batch
+from auditor.intake import (
+    DEFAULT_MAX_AHEAD_S,
+    DEFAULT_MAX_EVENT_BYTES,
+    Intake,
+    batch_lines,
+    is_batch,
+)
 from auditor.memory import DictStores
 
 if TYPE_CHECKING:
@@ -71,13 +77,14 @@ class Pipeline:
         memory: PartitionMemory | None = None,
         worker_id: str = "worker-1",
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        max_ahead_s: float = DEFAULT_MAX_AHEAD_S,
         max_copied_bytes: int = 262_144,
     ) -> None:
         self.engine = engine
         # The memory of rules that remember, one store per input partition (None: the
         # policy has no such rule).
         self.memory = memory
-        self.decider = Decider(engine, Intake(max_event_bytes),
+        self.decider = Decider(engine, Intake(max_event_bytes, max_ahead_s),
                                memory if memory is not None else DictStores())
         self.worker_id = worker_id.encode()
         # Output records stay well under Kafka's default 1 MB limit: an event larger than
@@ -105,8 +112,10 @@ class Pipeline:
         batch = is_batch(header_map)
         items = batch_lines(value or b"") if batch else [(0, value or b"")]
         decider = self.decider
+        # The record's Kafka timestamp is its clock: no event in it may be far ahead of it.
+        clock = None if source.timestamp_ms is None else source.timestamp_ms / 1000
         for index, raw in items:
-            step = decider.raw(raw, source.partition)
+            step = decider.raw(raw, source.partition, clock=clock)
             for deadline in step.deadlines:
                 record = deadline.to_json()
                 yield (

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from auditor.intake import DEFAULT_MAX_EVENT_BYTES
+from auditor.intake import DEFAULT_MAX_AHEAD_S, DEFAULT_MAX_EVENT_BYTES
 
 # Where docs/ is browsable. The Prometheus rules and the dashboards' runbook links carry
 # this default too (tests check they match): docs/alerts.md says how to change all three.
@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(default=45.0, gt=0)
     heartbeat_interval_s: float = Field(default=3.0, gt=0)
     commit_interval_s: float = Field(default=2.8, gt=0)
+    # Faults (docs/worker.md#faults-broker-restarts-and-fail-over). Static membership: a
+    # stable name per worker (a StatefulSet's pod name) lets a restarted worker take its
+    # partitions back at once; unset = dynamic membership.
+    group_instance_id: str | None = None
+    partition_assignment_strategy: Literal["cooperative-sticky", "range", "roundrobin"] = \
+        "cooperative-sticky"
+    # exactly_once: outputs and input offsets in one transaction per batch (Apache Kafka);
+    # at_least_once: outputs first, then offsets (a broker without transactions).
+    processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
+    # How long outputs may stay undelivered (or no broker answer the consumer) before the
+    # worker stops, without committing, for its orchestrator to restart it.
+    kafka_outage_limit_s: float = Field(default=600.0, gt=0)
     # Longest a fetch may wait for data (None: librdkafka's 500 ms). Apache Kafka answers as
     # soon as data arrives; the embedded broker waits it out, so local runs use ~50 ms.
     fetch_max_wait_ms: int | None = Field(default=None, ge=1)
@@ -77,6 +89,9 @@ class Settings(BaseSettings):
     batch_max: int = Field(default=1000, ge=1)
     batch_within_s: float = Field(default=0.005, gt=0)
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=1024)
+    # An event may be at most this far ahead of its record's Kafka timestamp (or of
+    # `check --now`); beyond it, it is invalid (future_event_time): docs/stateful-rules.md.
+    event_time_max_ahead_s: float = Field(default=DEFAULT_MAX_AHEAD_S, gt=0)
     delivery_timeout_s: float = Field(default=30.0, gt=0)
 
     # Operations (docs/metrics.md, docs/alerts.md): /metrics, and direct alert pushes.
@@ -195,6 +210,11 @@ class Settings(BaseSettings):
                              f"alert_interval_s ({self.alert_interval_s}), or alerts "
                              "resolve between two pushes")
         return self
+
+    def transactional_id(self) -> str:
+        """The worker's transactional id: stable across its restarts, unique in its group
+        (its static member name, else its worker id)."""
+        return f"auditor-{self.group_id}-{self.group_instance_id or self.worker_id}"
 
     def bootstrap_list(self) -> list[str]:
         return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]

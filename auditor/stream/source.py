@@ -9,6 +9,7 @@ hands over a whole batch in one call.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,13 +17,20 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from auditor import kafka_config
+from auditor.kafka_logs import kafka_log
+from auditor.stream.health import Health
+from auditor.stream.lag import BrokerLag
 from auditor.stream.pipeline import Headers, normalise_headers
 from auditor.stream.settings import Settings
+from auditor.stream.sink import Commit
 
 log = logging.getLogger("auditor.worker")
 
 # Called from inside ``take`` when partitions (numbers) are assigned or taken away.
 Rebalance = Callable[[list[int]], None]
+# Errors that mean no broker answers (a restart, a network cut): readiness shows them.
+UNREACHABLE = frozenset({KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT,
+                         KafkaError._RESOLVE})
 
 
 class SourceError(RuntimeError):
@@ -69,27 +77,44 @@ class KafkaSource:
         *,
         on_assign: Rebalance | None = None,
         on_revoke: Rebalance | None = None,
+        health: Health | None = None,
     ) -> None:
         self.topics = list(settings.input_topics)
-        self.consumer = Consumer(kafka_config.worker_consumer(settings))
+        self.settings = settings
+        self.health = health or Health()
+        self._fatal: KafkaError | None = None
+        # librdkafka reports "no broker answers" through error_cb only (from inside take).
+        self.consumer = Consumer({**kafka_config.worker_consumer(settings),
+                                  "error_cb": self._error})
         self._on_assign = on_assign
         self._on_revoke = on_revoke
+        # What the group gave this worker, for the lag thread (never the consumer's own
+        # state, which only the consumer thread touches).
+        self._lock = threading.Lock()
+        self._assignment: set[tuple[str, int]] = set()
+        self._lag: BrokerLag | None = None
         self.consumer.subscribe(self.topics, on_assign=self._assigned,
                                 on_revoke=self._revoked, on_lost=self._revoked)
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", _names(partitions))
+        with self._lock:
+            self._assignment.update((tp.topic, tp.partition) for tp in partitions)
         if self._on_assign is not None:
             self._on_assign(sorted({tp.partition for tp in partitions}))
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", _names(partitions))
+        with self._lock:
+            self._assignment.difference_update((tp.topic, tp.partition) for tp in partitions)
         if self._on_revoke is not None:
             self._on_revoke(sorted({tp.partition for tp in partitions}))
 
     def take(self, max_records: int, within_s: float) -> list[Record]:
         """Up to ``max_records`` records, or what arrived within ``within_s`` (blocking)."""
         records = []
+        if self._fatal is not None:
+            raise SourceError(f"Kafka consumer: {self._fatal.str()}")
         for msg in self.consumer.consume(max_records, within_s):
             err = msg.error()
             if err is None:
@@ -97,40 +122,60 @@ class KafkaSource:
             elif err.fatal():
                 raise SourceError(f"Kafka consumer: {err.str()}")
             elif err.code() != KafkaError._PARTITION_EOF:
-                log.warning("Kafka consumer: %s", err.str())
+                self._error(err)
+        if records:
+            self.health.kafka_working("consumer")
         return records
 
-    def done(self, records: Iterable[Record]) -> None:
-        """Mark ``records`` processed: their offsets are committed with the next commit."""
+    def _error(self, err: KafkaError) -> None:
+        if err.fatal():
+            self._fatal = err
+        if err.code() in UNREACHABLE:
+            self.health.kafka_failing("consumer", err.str())
+        kafka_log().warning("Kafka consumer: %s", err.str())  # rate-limited
+
+    def commit_point(self, records: Iterable[Record]) -> Commit:
+        """What a transaction commits for ``records``: each partition's next offset, with
+        the group's current metadata."""
+        return Commit(self._next_offsets(records), self.consumer.consumer_group_metadata())
+
+    @staticmethod
+    def _next_offsets(records: Iterable[Record]) -> list[TopicPartition]:
         last: dict[tuple[str, int], int] = {}
         for rec in records:
             last[(rec.topic, rec.partition)] = rec.offset
-        if not last:
+        return [TopicPartition(topic, partition, offset + 1)
+                for (topic, partition), offset in last.items()]
+
+    def done(self, records: Iterable[Record]) -> None:
+        """Mark ``records`` processed: their offsets are committed with the next commit
+        (at least once; exactly once commits them in the batch's transaction instead)."""
+        offsets = self._next_offsets(records)
+        if not offsets or self.settings.processing_guarantee == "exactly_once":
             return
         try:
-            self.consumer.store_offsets(offsets=[
-                TopicPartition(topic, partition, offset + 1)
-                for (topic, partition), offset in last.items()
-            ])
+            self.consumer.store_offsets(offsets=offsets)
         except KafkaException as exc:  # a partition revoked meanwhile: its next owner redoes it
             log.warning("offsets not stored: %s", exc)
 
     def lag(self) -> dict[tuple[str, int], int]:
-        """High watermark minus position of every assigned input partition (cached, no I/O).
-
-        Partitions not fetched yet (no known high watermark or position) are left out.
-        """
-        lags: dict[tuple[str, int], int] = {}
-        assigned = self.consumer.assignment()
-        for tp in self.consumer.position(assigned) if assigned else []:
-            _, high = self.consumer.get_watermark_offsets(tp, cached=True)
-            if high >= 0 and tp.offset >= 0:
-                lags[(tp.topic, tp.partition)] = max(high - tp.offset, 0)
+        """The lag of each assigned input partition, asked of the broker (the group's
+        committed offset against the high watermark) with a client of its own: called
+        from the lag thread, it never waits for the batch loop, nor the loop for it."""
+        with self._lock:
+            assigned = set(self._assignment)
+        if self._lag is None:
+            self._lag = BrokerLag(kafka_config.connection(self.settings), self.settings.group_id)
+        lags = self._lag.measure(assigned)
+        if assigned:
+            self.health.kafka_working("consumer")  # a broker answered
         return lags
 
     def close(self) -> None:
         """Commit what was stored and leave the group (its partitions move at once)."""
         self.consumer.close()
+        if self._lag is not None:
+            self._lag.close()
 
 
 def _names(partitions: Iterable[TopicPartition]) -> str:

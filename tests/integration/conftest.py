@@ -61,6 +61,8 @@ class Cluster:
     bootstrap: str
     tmp: Path
     workers: list[WorkerProcess] = field(default_factory=list)
+    # Exactly once where the broker isolates aborted transactions, else at least once.
+    transactions: bool = True
 
     def topics(self, partitions: int = 4) -> Topics:
         tag = uuid.uuid4().hex[:8]
@@ -88,6 +90,8 @@ class Cluster:
             "AUDITOR_CHANGELOG_BATCH_BYTES": "1",
             "AUDITOR_METRICS_PORT": "0",  # a free port each: tests run workers side by side
             "AUDITOR_LOG_LEVEL": "info",
+            "AUDITOR_PROCESSING_GUARANTEE": "exactly_once" if self.transactions
+            else "at_least_once",
             **(extra_env or {}),
         }
         with log.open("wb") as out:
@@ -136,8 +140,9 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(kafka_bootstrap, tmp_path)
+def cluster(kafka_bootstrap: str, kafka_transactions: bool, tmp_path: Path
+            ) -> Iterator[Cluster]:
+    c = Cluster(kafka_bootstrap, tmp_path, transactions=kafka_transactions)
     yield c
     for worker in c.workers:
         worker.kill(signal.SIGKILL)

@@ -31,6 +31,9 @@ class KafkaBackend:
             group_id=f"contract-{uuid.uuid4().hex[:8]}",
             # The embedded broker joins groups in half the session timeout.
             session_timeout_s=6, heartbeat_interval_s=1, fetch_max_wait_ms=50,
+            # This pair (KafkaSource storing offsets, KafkaSink) is the at-least-once one;
+            # the transactional sink commits offsets itself (tests/stream/test_transactions).
+            processing_guarantee="at_least_once",
         )
 
     def produce(self, values: list[bytes], *, key: bytes | None = None,

@@ -37,7 +37,8 @@ def readiness(url: str) -> tuple[int, Any]:
         with urllib.request.urlopen(url, timeout=5) as response:
             return int(response.status), orjson.loads(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, orjson.loads(exc.read())
+        with exc:  # its socket, closed now rather than by the garbage collector
+            return exc.code, orjson.loads(exc.read())
 
 
 def event(event_id: str, when: str, operation: str, region: str = "EU1") -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
+from auditor.stream.sink import Commit
 from auditor.stream.source import Record
 
 
@@ -24,6 +25,9 @@ class ListSource:
 
     def done(self, records: list[Record]) -> None:
         self.done_offsets.extend(r.offset for r in records)
+
+    def commit_point(self, records: list[Record]) -> Commit:
+        return Commit([], None)
 
     def lag(self) -> dict[tuple[str, int], int]:
         return {("lineage.events", 0): len(self.records)}
@@ -69,6 +73,9 @@ class MemorySource:
     def done(self, records: list[Record]) -> None:
         for rec in records:
             self.stored[rec.partition] = max(self.stored.get(rec.partition, 0), rec.offset + 1)
+
+    def commit_point(self, records: list[Record]) -> Commit:
+        return Commit([], self.group)
 
     def lag(self) -> dict[tuple[str, int], int]:
         return {(self.log.topic, p): len(log) - self.position[p]

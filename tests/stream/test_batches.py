@@ -77,8 +77,8 @@ def test_worker_decides_each_record_routes_outputs_and_marks_them_done() -> None
     assert seen == [("s-1", None), ("s-2", None), (None, "not_json")]
     assert source.done_offsets == [0, 1, 2]
     assert source.closed  # stopping the app closes the consumer (commit, leave the group)
-    # The policy's derogation limit remembers: partition 0's watermark, once per batch.
-    assert {(o.key, o.partition) for o in sink.records["changelog"]} == {(b'"0|wm"', 0)}
+    # The policy's derogation limit remembers: partition 0's clocks, once per batch.
+    assert {(o.key, o.partition) for o in sink.records["changelog"]} == {(b'"0|clock"', 0)}
 
 
 def test_a_batch_record_counts_as_its_events_and_a_batch_stops_at_max_events() -> None:
@@ -160,3 +160,24 @@ def test_a_dead_letter_names_its_line_in_the_batch_record_blank_lines_counted() 
     indexes = [dict(o.headers)["auditor.batch.index"] for _d, _r, outs in out for o in outs
                if o.kind in ("decision", "dead_letter")]
     assert indexes == [b"0", b"2", b"2", b"4"]
+
+
+def test_an_event_far_ahead_of_its_records_timestamp_is_a_dead_letter() -> None:
+    # The record was written 2026-05-28; one event says 2030, one a day later.
+    pipeline = Pipeline(_engine(), max_ahead_s=3600)
+    sink = MemorySink()
+    batcher = Batcher(pipeline, sink, max_events=10)
+    batcher.pending.extend([
+        _record(0, transfer_event("far", event_time="2030-01-01T00:00:00Z")),
+        _record(1, transfer_event("near", event_time="2026-05-28T21:00:00Z")),
+        _record(2, transfer_event("fine")),
+    ])
+    batch = batcher.decide(time.monotonic())
+    asyncio.run(batcher.deliver(batch))
+    verdicts = [orjson.loads(o.value or b"")["verdict"] for o in sink.records["decision"]]
+    assert verdicts == ["invalid", "allow", "allow"]
+    (dead,) = sink.records["dead_letter"]
+    headers = dict(dead.headers)
+    assert headers["__connect.errors.exception.class.name"] == b"future_event_time"
+    assert headers["__connect.errors.stage"] == b"TRANSFORMATION"
+    assert b"2030-01-01T00:00:00Z" in headers["__connect.errors.exception.message"]

@@ -25,6 +25,7 @@ from auditor.ops.links import VIOLATIONS_PANEL_ID, Links, replay_command
 from auditor.ops.metrics import WorkerMetrics
 from auditor.ops.policy_alert import policy_failure_alert
 from auditor.policy import load_policy
+from auditor.stream.pipeline import Source
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "policies" / "examples" / "gdpr-transfers.yaml"
@@ -72,7 +73,8 @@ def violations(engine: Engine, n: int, processor: str = "plain-processor",
         })).decision
         for i in range(start, start + n)
     ]
-    return group_violations(d for d in decisions if d.verdict == "violation")
+    return group_violations((d, Source("lineage.events", 2, 100 + i))
+                            for i, d in enumerate(decisions) if d.verdict == "violation")
 
 
 DOCS = "https://docs.example.org/auditor/docs/"
@@ -83,7 +85,8 @@ def incidents_for(engine: Engine, **kwargs: Any) -> Incidents:
     return Incidents(LabelBounds.from_engine(engine), policy=engine.policy.id,
                      interval_s=kwargs.get("interval_s", 30.0), ttl_s=kwargs.get("ttl_s", 300.0),
                      links=kwargs.get("links", LINKS), replay=kwargs.get("replay"),
-                     max_open=kwargs.get("max_open", 100))
+                     max_open=kwargs.get("max_open", 100),
+                     descriptions=Incidents.rule_descriptions(engine))
 
 
 def test_an_incident_alert_has_deterministic_labels_and_event_detail_in_annotations(
@@ -101,14 +104,18 @@ def test_an_incident_alert_has_deterministic_labels_and_event_detail_in_annotati
     }
     assert list(alert["labels"]) == list(LABEL_NAMES)
     notes = alert["annotations"]
-    examples = ", ".join(f"v-{i}" for i in range(2, 12))
-    assert notes["event_ids"] == examples
+    examples = ", ".join(f"lineage.events[2]@{100 + i}" for i in range(2, 12))
+    assert notes["examples"] == examples
+    assert "event_ids" not in notes  # ids are the sender's text
     assert notes["events"] == "12"
     assert notes["summary"] == "high transfer violation of gdpr.chapter-v (gdpr-transfers)"
-    # What a page shows first: the message, how many since when, and example events.
-    assert "US" in notes["description"]
-    assert notes["description"].endswith(
-        f"(12 events since 2027-01-15T08:00:00.000Z, e.g. {examples})")
+    # What a page shows first: what the rule says (the policy's words), how many since
+    # when, the route, and where example records are.
+    assert notes["description"] == (
+        "A transfer of personal data out of the EEA (EU GDPR) or the UK (UK GDPR) needs a "
+        "lawful basis in force at the event's time, in the order intra-EEA, adequacy, DPF, "
+        "BCR, SCC / IDTA, derogation. (12 events since 2027-01-15T08:00:00.000Z; data class "
+        f"personal_data, eu_gdpr transfer to US; e.g. records {examples})")
     # Absolute, under the docs' base URL (a setting); no Grafana URL: the runbook again.
     assert notes["runbook_url"] == DOCS + "runbooks/policy-violation.md"
     assert (ROOT / "docs" / "runbooks" / "policy-violation.md").is_file()
@@ -337,3 +344,28 @@ def test_bad_alert_settings_get_a_clear_message() -> None:
     assert result.exit_code == 2
     assert "docs_base_url" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_alert_carries_no_text_an_event_brought(engine: Engine) -> None:
+    # The finding names the unknown processor; the id and the data class are the sender's.
+    decider = Decider(engine)
+    hostile = "alice.smith@example.com"
+    decision = decider.raw(orjson.dumps({
+        "event_id": hostile, "event_time": "2026-03-02T09:00:00Z",
+        "data_class": "personal_data", "operation": "transfer",
+        "origin": {"location": "aws:eu-central-1"},
+        "destination": {"location": "aws:us-east-1"}, "processor": hostile,
+        "subject": {"key": hostile}, "tenant": {"id": hostile},
+    })).decision
+    assert hostile in decision.findings[0].message
+    incidents = incidents_for(engine)
+    incidents.add(group_violations([(decision, Source("lineage.events", 0, 7))]), now=0.0)
+    (alert,) = [incidents.alert(i) for i in incidents.due(0.0)]
+    text = orjson.dumps(alert).decode()
+    assert "alice" not in text
+    assert "example.com" not in text
+    assert alert["labels"]["rule"] == "auditor.unknown-reference"
+    assert alert["annotations"]["description"].startswith(
+        "The events name a data class, processor, purpose, location, home region or tenant "
+        "setting the policy does not define (decided fail-closed). (1 events since")
+    assert alert["annotations"]["examples"] == "lineage.events[0]@7"

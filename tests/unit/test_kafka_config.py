@@ -168,3 +168,20 @@ def test_redact_replaces_every_secret_value() -> None:
     config = {**kafka_config.connection(oauth_settings()), "ssl.key.password": KEY_PASSWORD}
     text = f"failed: {CLIENT_SECRET} and {KEY_PASSWORD}; client auditor"
     assert kafka_config.redact(text, config) == "failed: *** and ***; client auditor"
+
+
+def test_the_worker_consumer_follows_the_delivery_guarantee_and_membership() -> None:
+    exactly = kafka_config.worker_consumer(Settings(group_instance_id="auditor-0"))
+    assert exactly["enable.auto.commit"] is False  # each batch's transaction commits
+    assert "enable.auto.offset.store" not in exactly
+    assert exactly["group.instance.id"] == "auditor-0"
+    assert exactly["partition.assignment.strategy"] == "cooperative-sticky"
+    least = kafka_config.worker_consumer(Settings(processing_guarantee="at_least_once"))
+    assert (least["enable.auto.commit"], least["enable.auto.offset.store"]) == (True, False)
+    assert "group.instance.id" not in least
+    producer = kafka_config.transactional_producer(
+        kafka_config.connection(Settings()), transactional_id="auditor-g-w", timeout_s=30)
+    assert producer["transactional.id"] == "auditor-g-w"
+    assert producer["transaction.timeout.ms"] == producer["message.timeout.ms"] == 30_000
+    assert Settings(group_id="g", worker_id="w").transactional_id() == "auditor-g-w"
+    assert Settings(group_id="g", group_instance_id="s").transactional_id() == "auditor-g-s"

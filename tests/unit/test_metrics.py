@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,10 @@ def engine() -> Engine:
 
 
 def run_batch(metrics: WorkerMetrics, pipeline: Pipeline, raws: list[bytes]) -> None:
-    for raw in raws:
-        for decision, reason, _ in pipeline.process(raw, None, [], SOURCE):
-            metrics.observe(decision, reason, SOURCE)
+    for offset, raw in enumerate(raws):
+        source = replace(SOURCE, offset=offset)
+        for decision, reason, _ in pipeline.process(raw, None, [], source):
+            metrics.observe(decision, reason, source)
 
 
 def test_the_exporter_registers_exactly_the_documented_metrics(engine: Engine) -> None:
@@ -269,7 +271,9 @@ def test_violations_go_to_the_alert_hook_grouped_by_flow_after_delivery(engine: 
     metrics.delivered(26, consumed_at=0.0, decided_at=0.0)
     ((group,),) = received
     assert group.count == 25
-    assert list(group.event_ids) == [f"m-{i}" for i in range(15, 25)]  # the latest ten
+    # Where the latest ten were read, never their (sender-chosen) ids.
+    assert list(group.examples) == [f"{SOURCE.topic}[{SOURCE.partition}]@{i}"
+                                    for i in range(15, 25)]
 
 
 # -- label bounds under hostile input --------------------------------------------------

@@ -9,11 +9,10 @@ and ``auditor.report.flowmap``, all with the tables and bar charts of ``blocks``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from html import escape
 from typing import Any
 
 from auditor.report import flowmap
-from auditor.report.html.blocks import MAX_ROWS, bars, num, table
+from auditor.report.html.blocks import MAX_ROWS, bars, escape, num, table
 from auditor.report.html.declared import declared_section
 from auditor.report.html.register import transfers_section
 from auditor.report.html.sections import (

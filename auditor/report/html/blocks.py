@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from html import escape
+from html import escape as _escape_html
 from typing import Any
+
+from auditor.printable import printable
+
+
+def escape(text: str) -> str:
+    """HTML-escaped, control characters written as escapes (HTML has no place for them)."""
+    return _escape_html(printable(text))
+
 
 # Longest tables in the page; the CSV files and report.json hold every row.
 MAX_ROWS = 500

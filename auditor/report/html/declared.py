@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 from typing import Any
 
-from auditor.report.html.blocks import table
+from auditor.report.html.blocks import escape, table
 
 SEEN = frozenset({"events", "violations"})
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from html import escape
 from typing import Any
 
-from auditor.report.html.blocks import bars, table
+from auditor.report.html.blocks import bars, escape, table
 
 # Chapter V mechanisms in words (docs/transfers.md), for the register's legend.
 MECHANISMS = (

@@ -4,10 +4,9 @@ from a baseline and the attestation."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 from typing import Any
 
-from auditor.report.html.blocks import MAX_BARS, bars, num, shown, table
+from auditor.report.html.blocks import MAX_BARS, bars, escape, num, shown, table
 
 BASELINE_FIELDS = ("kind", "topic", "path", "id", "version", "records_read",
                    "unreadable_records")

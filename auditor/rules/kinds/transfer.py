@@ -55,7 +55,10 @@ class DerogationLimit:
             "dg", rule.id, seen.data_class, str(seen.destination_country), seen.processor
         ).text()
         window = limit["window_days"] * DAY
-        times = [t for t in (memo.store.get(key) or []) if t > seen.at - window]
+        # Within the window of this event, on either side: a transfer dated years ahead
+        # (any tenant's) is never "within D days" of today's, and is dropped here.
+        times = [t for t in (memo.store.get(key) or [])
+                 if seen.at - window < t < seen.at + window]
         times.append(seen.at)
         # Keep no more than needed to judge the next event: bounded per combination.
         memo.store.put(key, times[-(limit["max"] + 1):])

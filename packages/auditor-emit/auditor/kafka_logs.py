@@ -1,0 +1,1 @@
+../../../auditor/kafka_logs.py
