@@ -12,7 +12,7 @@ import asyncio
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -22,7 +22,7 @@ from faust.app.base import BootStrategy
 
 from auditor import kafka_config
 from auditor.engine import Engine
-from auditor.stream.batches import BatchAbandoned, Batcher, Delivered, Observer
+from auditor.stream.batches import BatchAbandoned, Batcher, BatchHook, Delivered, Observer
 from auditor.stream.changelog import RestoreFailed, read_partition
 from auditor.stream.health import Health
 from auditor.stream.memory import PartitionMemory, changelog_topic
@@ -88,8 +88,10 @@ class DecideService(mode.Service):
     """Takes batches from the source, decides them, delivers, then marks them done."""
 
     def __init__(self, batcher: Batcher, make_source: SourceFactory, settings: Settings,
-                 app: WorkerApp, health: Health | None = None, **kwargs: Any) -> None:
+                 app: WorkerApp, health: Health | None = None,
+                 hooks: Sequence[BatchHook] = (), **kwargs: Any) -> None:
         self.batcher = batcher
+        self.hooks = tuple(hooks)
         self.health = health or Health()
         self.make_source = make_source
         self.settings = settings
@@ -132,6 +134,8 @@ class DecideService(mode.Service):
     def _revoked(self, partitions: list[int]) -> None:
         self.health.revoked(partitions)
         self.batcher.forget(partitions)
+        for hook in self.hooks:
+            hook.forget(partitions)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -140,6 +144,7 @@ class DecideService(mode.Service):
         batcher = self.batcher
         batch_max = self.settings.batch_max
         within_s = self.settings.batch_within_s
+        hooks = self.hooks
         try:
             while not self._stopping:
                 room = batch_max - len(batcher.pending)
@@ -148,11 +153,15 @@ class DecideService(mode.Service):
                     wait = 0.0 if batcher.pending else within_s
                     taken = await loop.run_in_executor(self._io, source.take, room, wait)
                     batcher.pending.extend(taken)
+                for hook in hooks:  # between batches: e.g. a new policy version is taken
+                    hook.before(batcher)
                 if not batcher.pending:
                     continue
                 batch = batcher.decide(time.monotonic())
                 await batcher.deliver(batch)
                 source.done(batch.records)
+                for hook in hooks:
+                    hook.after(batch)
         except (BatchAbandoned, SourceError, RestoreFailed) as exc:
             log.critical("%s", exc)
             await self.app.crash(exc)
@@ -173,6 +182,8 @@ class DecideService(mode.Service):
         if self.source is not None:
             await loop.run_in_executor(self._io, self.source.close)
         self.batcher.sink.close()
+        for hook in self.hooks:
+            hook.close()
         self._io.shutdown(wait=True)
 
 
@@ -186,6 +197,7 @@ def create_app(
     on_delivered: Delivered | None = None,
     report_lag: LagReport | None = None,
     health: Health | None = None,
+    hooks: Sequence[BatchHook] = (),
 ) -> WorkerApp:
     """A Faust app deciding every record of ``settings.input_topics`` with ``engine``.
 
@@ -196,6 +208,7 @@ def create_app(
     de-duplication). Metrics hooks: ``observe`` per decision, ``on_delivered`` per
     delivered batch and ``report_lag`` on a timer; an error in the last two is logged,
     never fatal. ``health`` (``app.health``) follows the partitions assigned and restored.
+    ``hooks`` run on the batch loop between batches (auditor.stream.batches.BatchHook).
     """
     # Faust makes a data directory for tables and stores; the worker keeps none there (its
     # memory is restored from the changelog topic), so a private temporary one will do.
@@ -229,7 +242,8 @@ def create_app(
         return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke)
 
     app.health = health or Health()
-    service = DecideService(batcher, source or kafka_source, settings, app, health=app.health)
+    service = DecideService(batcher, source or kafka_source, settings, app, health=app.health,
+                            hooks=hooks)
     app.service(service)  # type: ignore[arg-type]  # Faust takes instances too
     app.decide_service = service
     app.datadir = datadir  # removed with the app
