@@ -31,6 +31,7 @@ class ShadowOut(Protocol):
     """Where difference records go: (key, value) pairs, never waited for."""
 
     def send(self, records: list[tuple[bytes | None, bytes]]) -> None: ...
+    def poll(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -56,7 +57,11 @@ class KafkaShadowOut:
                 self.producer.produce(self.topic, value, key, on_delivery=self._delivered)
             except (BufferError, KafkaException):
                 self.count("dropped", 1)
-        self.producer.poll(0)  # delivery callbacks of earlier batches
+        self.producer.poll(0)
+
+    def poll(self) -> None:
+        """Run the delivery callbacks that are due (counts), without waiting."""
+        self.producer.poll(0)
 
     def close(self) -> None:
         left = self.producer.flush(self.timeout_s)
@@ -131,6 +136,7 @@ class Shadow(BatchHook):
         return both
 
     def before(self, batcher: Batcher) -> None:
+        self.out.poll()  # delivery results of earlier batches, also while idle
         if self._offered is not None:
             self._take(batcher)
         if batcher.pipeline.engine is not self.live:  # the live policy switched

@@ -83,6 +83,9 @@ class Out:
     def send(self, records: list[tuple[bytes | None, bytes]]) -> None:
         self.records.extend(records)
 
+    def poll(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 
