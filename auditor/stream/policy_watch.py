@@ -54,9 +54,10 @@ class PolicyWatch:
     version that loaded, and those the last failure named): once they changed, and then
     stayed the same for one more look (an editor or a copy may still be writing), it loads
     the pack and hands the engine to ``on_engine``, or every error to ``on_error`` (as
-    ``auditor policy validate`` prints them). The first look after ``start`` loads too:
-    nothing written between the worker's own load and the watch is missed (the owner sees
-    the same version again). ``on_tick`` runs after every look (e.g. to re-send a page).
+    ``auditor policy validate`` prints them). The files are new to a fresh watch, so it
+    loads once after ``start`` too: nothing written between the worker's own load and the
+    watch is missed (usually the owner is offered the version it runs). ``on_tick`` runs
+    after every look (e.g. to re-send a page).
     Never raises: an unexpected error while loading is reported through ``on_error``.
     """
 
