@@ -43,9 +43,10 @@ class BatchHook:
     """Work the batch loop does beside deciding (a policy switch, a shadow policy: see
     auditor.stream.rollout and auditor.stream.shadow). Each method does nothing here.
 
-    All run on the batch loop, in this order: ``before`` on every turn of the loop (also
-    when nothing was taken), ``after`` once a batch is delivered and marked done,
-    ``forget`` when partitions are taken away, ``close`` once the loop has stopped.
+    ``before`` runs on every turn of the batch loop (also when nothing was taken),
+    ``after`` once a batch is delivered and marked done, ``close`` once the loop has
+    stopped; ``forget``, when partitions are taken away, on the consumer's thread while
+    the loop waits for it (never during a batch).
     """
 
     def before(self, batcher: Batcher) -> None:
