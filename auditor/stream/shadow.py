@@ -19,6 +19,7 @@ from auditor.memory import DictStore, DictStores
 from auditor.ops.shadow_metrics import ShadowMetrics
 from auditor.report.diff import Judged, judged, rule_changes
 from auditor.stream.batches import Batch, Batcher, BatchHook, Observer
+from auditor.stream.memory import PartitionStore
 from auditor.stream.pipeline import Source
 
 log = logging.getLogger("auditor.shadow")
@@ -69,10 +70,10 @@ class KafkaShadowOut:
             self.count("failed", left)
 
 
-def seeded(live: Any) -> DictStore:
-    """A copy of a live partition store's data (JSON values, as in its changelog)."""
-    data = getattr(live, "data", None)
-    return DictStore(orjson.loads(orjson.dumps(data)) if data else {})
+def seeded(live: PartitionStore) -> DictStore:
+    """A deep copy of a live partition store's data (JSON values, as in its changelog):
+    the candidate's rules change their copy, never the live one."""
+    return DictStore(orjson.loads(orjson.dumps(live.data)))
 
 
 class Shadow(BatchHook):
