@@ -146,6 +146,21 @@ def transactional_producer(base: Mapping[str, Any], *, transactional_id: str,
     }
 
 
+def shadow_producer(base: Mapping[str, Any], *, timeout_s: float) -> Config:
+    """Shadow mode's producer of difference records: nobody waits for it, so it batches
+    longer, and a bounded queue (full: records are dropped and counted, never waited for)."""
+    return {
+        **base,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 50,
+        "compression.type": "lz4",
+        "message.timeout.ms": int(timeout_s * 1000),
+        "queue.buffering.max.messages": 100_000,
+        "client.id": "auditor-shadow",
+    }
+
+
 def changelog_producer(producer: Mapping[str, Any], *, batch_bytes: int) -> Config:
     """The memory's changelog producer: the output producer with its own record-batch size
     (Settings.changelog_batch_bytes says why)."""

@@ -13,6 +13,7 @@ EVENT = "lineage-event-v1.schema.json"
 DECISION = "decision-v1.schema.json"
 POLICY = "policy-v1.schema.json"
 SUITE = "policy-suite-v1.schema.json"
+SHADOW = "shadow-difference-v1.schema.json"
 
 
 @cache

@@ -41,6 +41,8 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> None:
         if settings.create_topics:
             names = [*settings.input_topics, settings.decisions_topic, settings.findings_topic,
                      settings.dead_letter_topic]
+            if settings.shadow_policy is not None:
+                names.append(settings.shadow_topic)
             ensure_topics(settings.bootstrap_servers, dict.fromkeys(names, settings.partitions),
                           replication=settings.replication, client_config=config)
             if memory:
@@ -100,6 +102,7 @@ def run_worker(settings: Settings) -> None:
     """Run the worker in the foreground until SIGTERM / Ctrl-C (then flush and commit)."""
     import faust
 
+    from auditor.cli.worker_rollout import rollout_parts
     from auditor.ops.server import MetricsServerError
     from auditor.ops.telemetry import Telemetry
     from auditor.stream.app import create_app
@@ -123,15 +126,17 @@ def run_worker(settings: Settings) -> None:
                    err=True)
     prepare_topics(settings, memory=engine.memory is not None)
     metrics = telemetry.metrics
-    app = create_app(settings, engine, observe=metrics.observe,
+    rollout = rollout_parts(settings, engine, telemetry)
+    app = create_app(settings, engine, observe=rollout.observing(metrics.observe),
                      on_delivered=metrics.delivered, report_lag=metrics.set_consumer_lag,
-                     health=telemetry.health)
+                     health=telemetry.health, hooks=rollout.hooks)
     if telemetry.start_alerts() is not None:
         click.echo(f"auditor worker {settings.worker_id}: violation alerts to "
                    f"{settings.alertmanager_url}", err=True)
 
     @app.on_before_shutdown.connect
     def _stop_telemetry(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        rollout.stop()
         telemetry.close()
 
     click.echo(
@@ -152,6 +157,7 @@ def run_worker(settings: Settings) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    rollout.start()
     worker.execute_from_commandline()
 
 
@@ -186,10 +192,14 @@ def _setting(name: str, text: str) -> str:
               help=_setting("processes", "Decision processes in the consumer group, one per "
                             "core (0 = one per CPU); each serves metrics on its own port "
                             "(metrics port + n)."))
+@click.option("--shadow-policy", metavar="FILE|PACK",
+              help=_setting("shadow_policy", "Candidate pack decided beside the live one; its "
+                            "differences are counted and written to AUDITOR_SHADOW_TOPIC."))
 def worker(policy: str | None, policy_roots: tuple[Path, ...], bootstrap_servers: str | None,
            topics: tuple[str, ...], group_id: str | None, worker_id: str | None,
            partitions: int | None, log_level: str | None, metrics_port: int | None,
-           alertmanager_url: str | None, processes: int | None) -> None:
+           alertmanager_url: str | None, processes: int | None,
+           shadow_policy: str | None) -> None:
     """Decide every lineage event on Kafka: decisions, findings and dead letters.
 
     Every setting can also be given as an AUDITOR_* environment variable (see
@@ -201,7 +211,7 @@ def worker(policy: str | None, policy_roots: tuple[Path, ...], bootstrap_servers
                                 input_topics=topics or None, group_id=group_id,
                                 worker_id=worker_id, partitions=partitions, log_level=log_level,
                                 metrics_port=metrics_port, alertmanager_url=alertmanager_url,
-                                processes=processes)
+                                processes=processes, shadow_policy=shadow_policy)
     if process_count(settings) > 1:
         # A supervisor of that many workers (auditor.stream.processes).
         sys.exit(run_processes(settings))

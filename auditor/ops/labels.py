@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor.engine import Engine, Finding
@@ -72,6 +72,15 @@ class LabelBounds:
             (r.id for r in engine.rules),
             engine.policy.data_classes,
             {r.id: r.team for r in engine.rules if r.team},
+        )
+
+    def merged(self, other: LabelBounds) -> LabelBounds:
+        """The names of both (two versions of a policy); ``other``'s teams win."""
+        return replace(
+            self,
+            rules=self.rules | other.rules,
+            data_classes=self.data_classes | other.data_classes,
+            teams={**self.teams, **other.teams},
         )
 
     def finding(self, f: Finding) -> tuple[str, str, str, str]:

@@ -28,6 +28,8 @@ from auditor.ops.tables import reviewed_at
 from auditor.stream.pipeline import REASONS, Source
 
 ALERT_RESULTS = ("sent", "failed", "dropped")
+# What became of a new policy version found in the pack's files (docs/policy-rollout.md).
+RELOAD_RESULTS = ("applied", "rejected")
 # Results that mean an alert did not reach Alertmanager (dashboards and alert rules).
 ALERT_FAILURES = ("failed", "dropped")
 # The engine's fail-closed finding (auditor.engine.engine), a deny under every policy.
@@ -74,6 +76,8 @@ class WorkerMetrics(Collector):
         self.transfers: dict[tuple[str, str, str], int] = {}
         self.invalid = dict.fromkeys(REASONS, 0)
         self.alerts = dict.fromkeys(ALERT_RESULTS, 0)
+        self.reloads = dict.fromkeys(RELOAD_RESULTS, 0)
+        self.reload_failing = 0
         self.latency = BatchHistogram(LATENCY_BUCKETS)
         self.event_lag = BatchHistogram(EVENT_LAG_BUCKETS)
         self.consumer_lag: dict[tuple[str, int], int] = {}
@@ -166,6 +170,31 @@ class WorkerMetrics(Collector):
         with self._lock:
             self.consumer_lag = dict(lags)
 
+    def use(self, engine: Engine, loaded_at: float) -> None:
+        """A new policy version decides from the next batch on (the last one's counts are
+        published): its info, and a series at 0 for each of its rules. Rule labels keep
+        the old version's rules too, so nothing counted under them turns into ``other``."""
+        with self._lock:
+            self.bounds = self.bounds.merged(LabelBounds.from_engine(engine))
+            self.policy_id = engine.policy.id
+            for rule in engine.rules:
+                self.findings.setdefault((rule.id, rule.kind, rule.severity, rule.effect), 0)
+            self.policy = (engine.policy.id, engine.version, engine.tables.version)
+            self.tables_version = engine.tables.version
+            self.tables_reviewed = reviewed_at(engine.tables)
+            self.loaded_at = loaded_at
+
+    def count_reload(self, result: str, *, failing: bool) -> None:
+        """A new version in the pack's files was ``applied`` or ``rejected``; ``failing``:
+        the files now hold a version this worker rejected."""
+        with self._lock:
+            self.reloads[result] = self.reloads.get(result, 0) + 1
+            self.reload_failing = int(failing)
+
+    def set_reload_failing(self, failing: bool) -> None:
+        with self._lock:
+            self.reload_failing = int(failing)
+
     def count_alerts(self, result: str, n: int) -> None:
         """Alert pushes by result: sent, failed or dropped."""
         with self._lock:
@@ -254,6 +283,21 @@ class WorkerMetrics(Collector):
             loaded.add_metric([], self.loaded_at)
         yield policy
         yield loaded
+        reloads = CounterMetricFamily(
+            "auditor_policy_reloads_total",
+            "New policy versions found in the pack's files: applied (switched to between "
+            "batches) or rejected (the running version goes on).",
+            labels=["result"],
+        )
+        for result, n in self.reloads.items():
+            reloads.add_metric([result], n)
+        yield reloads
+        yield GaugeMetricFamily(
+            "auditor_policy_reload_failing",
+            "1 while the pack's files hold a version this worker rejected (it still decides "
+            "with the version of auditor_policy_info), else 0.",
+            value=self.reload_failing,
+        )
         tables = GaugeMetricFamily(
             "auditor_legal_tables_info", "The legal tables' version.", labels=["version"]
         )

@@ -98,6 +98,17 @@ class Telemetry:
         ).start()
         return self.pusher
 
+    def use_policy(self, engine: Engine, loaded_at: float) -> None:
+        """A new policy version decides from now on: metrics, readiness and alert labels
+        follow it (called between batches, auditor.stream.rollout)."""
+        self.engine = engine
+        self.metrics.use(engine, loaded_at)
+        self.health.policy_loaded(engine.policy.id)
+        if self.pusher is not None:
+            # One reference swap: the pusher's thread reads it whole, old or new.
+            incidents = self.pusher.incidents
+            incidents.bounds = incidents.bounds.merged(LabelBounds.from_engine(engine))
+
     def close(self) -> None:
         self.health.stopping()
         if self.pusher is not None:

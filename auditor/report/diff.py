@@ -30,6 +30,17 @@ def _rules(findings: Iterable[Any]) -> tuple[str, ...]:
     )
 
 
+def judged(decision: Decision) -> Judged:
+    """What two decisions of one event are compared on: the verdict, and the rules with
+    findings (with their effect, as ``rule[warn]``)."""
+    return (decision.verdict, _rules(decision.findings))
+
+
+def rule_changes(before: Judged, after: Judged) -> tuple[list[str], list[str]]:
+    """(rules added, rules removed) from ``before`` to ``after``, each sorted."""
+    return sorted(set(after[1]) - set(before[1])), sorted(set(before[1]) - set(after[1]))
+
+
 class Diff:
     """Pairs replayed and baseline decisions by event id and lists those that differ.
 
@@ -50,12 +61,12 @@ class Diff:
 
     def add_replayed(self, decision: Decision) -> None:
         if decision.event_id is not None:
-            self.replayed[decision.event_id] = (decision.verdict, _rules(decision.findings))
+            self.replayed[decision.event_id] = judged(decision)
 
     def add_baseline(self, decision: Decision) -> None:
         self.baseline_records += 1
         if decision.event_id is not None:
-            self.baseline[decision.event_id] = (decision.verdict, _rules(decision.findings))
+            self.baseline[decision.event_id] = judged(decision)
         self.policy_versions.add(str(decision.outcome.body["policy"]["version"]))
 
     def add_baseline_record(self, record: object) -> None:
@@ -99,11 +110,10 @@ class Diff:
                 missing.append(event_id)
                 continue
             compared += 1
-            old_verdict, old_rules = before
-            if (old_verdict, old_rules) == (verdict, rules):
+            old_verdict = before[0]
+            if before == (verdict, rules):
                 continue
-            plus = sorted(set(rules) - set(old_rules))
-            minus = sorted(set(old_rules) - set(rules))
+            plus, minus = rule_changes(before, (verdict, rules))
             added.update(plus)
             removed.update(minus)
             if old_verdict != verdict:

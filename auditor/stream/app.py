@@ -12,7 +12,7 @@ import asyncio
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -22,7 +22,7 @@ from faust.app.base import BootStrategy
 
 from auditor import kafka_config
 from auditor.engine import Engine
-from auditor.stream.batches import BatchAbandoned, Batcher, Delivered, Observer
+from auditor.stream.batches import BatchAbandoned, Batcher, BatchHook, Delivered, Observer
 from auditor.stream.changelog import RestoreFailed, read_partition
 from auditor.stream.health import Health
 from auditor.stream.lag import LagMonitor
@@ -97,8 +97,10 @@ class DecideService(mode.Service):
 
     def __init__(self, batcher: Batcher, make_source: SourceFactory, settings: Settings,
                  app: WorkerApp, health: Health | None = None,
-                 report_lag: LagReport | None = None, **kwargs: Any) -> None:
+                 report_lag: LagReport | None = None, hooks: Sequence[BatchHook] = (),
+                 **kwargs: Any) -> None:
         self.batcher = batcher
+        self.hooks = tuple(hooks)
         self.health = health or Health()
         self.make_source = make_source
         self.settings = settings
@@ -147,6 +149,8 @@ class DecideService(mode.Service):
     def _revoked(self, partitions: list[int]) -> None:
         self.health.revoked(partitions)
         self.batcher.forget(partitions)
+        for hook in self.hooks:
+            hook.forget(partitions)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -157,6 +161,7 @@ class DecideService(mode.Service):
         within_s = self.settings.batch_within_s
         limit_s = self.settings.kafka_outage_limit_s
         transactional = getattr(batcher.sink, "transactional", False)
+        hooks = self.hooks
         try:
             while not self._stopping:
                 room = batch_max - len(batcher.pending)
@@ -169,6 +174,8 @@ class DecideService(mode.Service):
                 if away > limit_s:
                     raise SourceError(f"no Kafka broker answered for {away:.0f} s "
                                       f"(AUDITOR_KAFKA_OUTAGE_LIMIT_S is {limit_s:g})")
+                for hook in hooks:  # between batches: e.g. a new policy version is taken
+                    hook.before(batcher)
                 if not batcher.pending:
                     continue
                 batch = batcher.decide(time.monotonic())
@@ -179,6 +186,8 @@ class DecideService(mode.Service):
                 else:
                     await batcher.deliver(batch)
                     source.done(batch.records)
+                for hook in hooks:
+                    hook.after(batch)
         except (BatchAbandoned, SourceError, RestoreFailed, TransactionLost) as exc:
             log.critical("%s", exc)
             await self.app.crash(exc)
@@ -198,6 +207,8 @@ class DecideService(mode.Service):
         if self.source is not None:
             await loop.run_in_executor(self._io, self.source.close)
         self.batcher.sink.close()
+        for hook in self.hooks:
+            hook.close()
         self._io.shutdown(wait=True)
 
 
@@ -211,6 +222,7 @@ def create_app(
     on_delivered: Delivered | None = None,
     report_lag: LagReport | None = None,
     health: Health | None = None,
+    hooks: Sequence[BatchHook] = (),
 ) -> WorkerApp:
     """A Faust app deciding every record of ``settings.input_topics`` with ``engine``.
 
@@ -222,6 +234,7 @@ def create_app(
     delivered batch and ``report_lag`` from the lag thread (consumer lag asked of the broker
     every ``consumer_lag_interval_s``); an error in the last two is logged,
     never fatal. ``health`` (``app.health``) follows the partitions assigned and restored.
+    ``hooks`` run on the batch loop between batches (auditor.stream.batches.BatchHook).
     """
     # Faust makes a data directory for tables and stores; the worker keeps none there (its
     # memory is restored from the changelog topic), so a private temporary one will do.
@@ -257,7 +270,7 @@ def create_app(
                            health=app.health)
 
     service = DecideService(batcher, source or kafka_source, settings, app, health=app.health,
-                            report_lag=report_lag)
+                            report_lag=report_lag, hooks=hooks)
     app.service(service)  # type: ignore[arg-type]  # Faust takes instances too
     app.decide_service = service
     app.datadir = datadir  # removed with the app

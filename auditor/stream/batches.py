@@ -43,6 +43,29 @@ class Batch:
     decided_at: float
 
 
+class BatchHook:
+    """Work the batch loop does beside deciding (a policy switch, a shadow policy: see
+    auditor.stream.rollout and auditor.stream.shadow). Each method does nothing here.
+
+    ``before`` runs on every turn of the batch loop (also when nothing was taken),
+    ``after`` once a batch is delivered and marked done, ``close`` once the loop has
+    stopped; ``forget``, when partitions are taken away, on the consumer's thread while
+    the loop waits for it (never during a batch).
+    """
+
+    def before(self, batcher: Batcher) -> None:
+        """Between two batches: nothing of the next one is decided yet."""
+
+    def after(self, batch: Batch) -> None:
+        """``batch`` is delivered and its offsets marked done."""
+
+    def forget(self, partitions: Iterable[int]) -> None:
+        """``partitions`` are no longer this worker's."""
+
+    def close(self) -> None:
+        """The loop has stopped."""
+
+
 class Batcher:
     """Decides records in batches of at most ``max_events`` events (one code path: Pipeline).
 

@@ -91,6 +91,12 @@ class Pipeline:
         # this is left out of its decision record and cut short in its dead letter.
         self.max_copied_bytes = max_copied_bytes
 
+    def use(self, engine: Engine) -> None:
+        """Decide with ``engine`` from the next input on, with the same memory stores (a
+        new policy version, taken between batches: auditor.stream.rollout)."""
+        self.engine = engine
+        self.decider.engine = engine
+
     def process(
         self,
         value: bytes | None,

@@ -32,6 +32,14 @@ class Settings(BaseSettings):
                         description="policy pack: a file, or the name of a shipped pack")
     # Folders the pack's includes may come from besides its own (docs/policy-format.md).
     policy_roots: tuple[Path, ...] = ()
+    # A new version of the pack's files is taken without a restart: its files are looked
+    # at this often, and loaded once they stopped changing for one interval
+    # (docs/policy-rollout.md). 0: never; the version loaded at start stays.
+    policy_watch_interval_s: float = Field(default=5.0, ge=0, description="0: no watch")
+    # Shadow mode: a candidate pack decides the same events beside the live one; only its
+    # differences are counted and written to shadow_topic (docs/policy-rollout.md).
+    shadow_policy: str | None = Field(default=None, description="unset: no shadow")
+    shadow_topic: str = "auditor.shadow"
     bootstrap_servers: str = "127.0.0.1:9092"
     group_id: str = "auditor"
     input_topics: tuple[str, ...] = ("lineage.events",)
@@ -189,6 +197,11 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @field_validator("shadow_policy")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value if value is not None and value.strip() else None
 
     @field_validator("alertmanager_url", "grafana_url")
     @classmethod

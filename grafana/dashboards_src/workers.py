@@ -262,6 +262,41 @@ def _policy_row(board: Dashboard) -> Dashboard:
             .height(8)
         )
         .with_panel(
+            timeseries_panel(
+                "Policy versions taken and refused",
+                "New versions of the policy pack's files, by worker: applied (decides from "
+                "the next batch on) or rejected (the running version goes on). "
+                "docs/policy-rollout.md",
+                "short",
+            )
+            .with_target(
+                query(
+                    "sum by (instance, result) "
+                    f"(increase(auditor_policy_reloads_total{W}[$__rate_interval]))",
+                    "{{instance}} {{result}}",
+                )
+            )
+            .span(12)
+            .height(7)
+        )
+        .with_panel(
+            stat_panel(
+                "Refused policy version in the files",
+                "1: the worker's policy files hold a version it refused; it still decides "
+                "with the version in the table above (AuditorPolicyReloadFailing).",
+                "short",
+            )
+            .with_target(
+                query(f"max by (instance) (auditor_policy_reload_failing{W})", "{{instance}}",
+                      instant=True)
+            )
+            .graph_mode(common.BigValueGraphMode.NONE)
+            .thresholds(thresholds((None, "green"), (1, "red")))
+            .links([runbook_link("policy-load-failure")])
+            .span(12)
+            .height(7)
+        )
+        .with_panel(
             stacked(
                 timeseries_panel(
                     "Alert pushes/s by result",

@@ -327,6 +327,9 @@ def test_every_panel_shows_the_right_value_for_a_known_input(
         "Policy loaded": policy_loaded,
         "Legal tables version": keyed({engine.tables.version: 1}, "version"),
         "Legal tables age by worker": keyed({instance: t2 - reviewed}, "instance"),
+        # The pack's file did not change: no version taken or refused, none refused now.
+        "Policy versions taken and refused": keyed({}, "instance", "result"),
+        "Refused policy version in the files": keyed({instance: 0}, "instance"),
         "Alert pushes/s by result": checks(
             keyed({"sent": sent / d, "failed": 0, "dropped": 0}, "result"),
             at_least_one(sent, "an alert was pushed")),

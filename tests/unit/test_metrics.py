@@ -46,6 +46,8 @@ EXPORTED = {
     "auditor_last_decision_timestamp_seconds": ("gauge", ()),
     "auditor_policy_info": ("gauge", ("policy", "version", "legal_tables")),
     "auditor_policy_loaded_timestamp_seconds": ("gauge", ()),
+    "auditor_policy_reloads_total": ("counter", ("result",)),
+    "auditor_policy_reload_failing": ("gauge", ()),
     "auditor_legal_tables_info": ("gauge", ("version",)),
     "auditor_legal_tables_reviewed_timestamp_seconds": ("gauge", ()),
     "auditor_alerts_pushed_total": ("counter", ("result",)),
@@ -353,7 +355,7 @@ def test_10000_hostile_values_per_field_leave_the_series_bounded() -> None:
         "severity": set(SEVERITIES), "effect": set(EFFECTS),
         "regime": {*REGIMES, "none"},
         "mechanism": set(MECHANISMS), "destination_country": set(iso_countries()),
-        "reason": set(REASONS), "result": {"sent", "failed", "dropped"},
+        "reason": set(REASONS), "result": {"sent", "failed", "dropped", "applied", "rejected"},
         "data_class": set(engine.policy.data_classes),
         "team": {r.team for r in engine.rules if r.team} | {"privacy", "platform"},
     }
