@@ -163,7 +163,8 @@ def run_worker(settings: Settings) -> None:
 
 def _setting(name: str, text: str) -> str:
     """Help text with the setting's environment variable and default (from Settings)."""
-    default = Settings.model_fields[name].default
+    field = Settings.model_fields[name]
+    default = field.default if field.default_factory is None else field.description
     if isinstance(default, tuple):
         default = ",".join(default)
     shown = "unset" if default is None else default

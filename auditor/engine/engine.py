@@ -102,6 +102,9 @@ class Engine:
         self.memory = (
             Memory(self.kinds, {r.id: r for r in self.rules}) if self._stateful_ids else None
         )
+        # The rules that can apply to a (data class, operation), in policy order: most rules
+        # name a few of either, so a new flow is judged against only its candidates.
+        self._candidates: dict[tuple[str, str], tuple[Rule, ...]] = {}
         self._cache: dict[Any, Outcome] = {}
         self._cache_max = policy.max_decision_cache
         self._invalid: dict[str, Outcome] = {}
@@ -309,7 +312,9 @@ class Engine:
         trace: Trace | None,
     ) -> None:
         explain = trace is not None
-        for rule in self.rules:
+        # explain lists every rule, the ones that cannot apply too.
+        rules = self.rules if explain else self._rules_for(facts.data_class, facts.operation)
+        for rule in rules:
             kind = self.kinds[rule.kind]
             stateful = rule.id in self._stateful_ids
             # Requests, deletions and anonymisations update memory whatever the rule's
@@ -345,6 +350,23 @@ class Engine:
             findings.append(Finding(rule.id, rule.kind, rule.severity, effect, result.message))
             if trace is not None:
                 trace.rule(effect, rule, result.message)
+
+    def _rules_for(self, data_class: str, operation: str) -> tuple[Rule, ...]:
+        """The rules whose ``when`` can match this data class and operation, and the rules
+        that remember when the operation is one they keep their books on."""
+        key = (data_class, operation)
+        rules = self._candidates.get(key)
+        if rules is None:
+            rules = tuple(
+                r for r in self.rules
+                if (r.id in self._stateful_ids and operation in BOOKKEEPING_OPS)
+                or r.when is None
+                or ((r.when.data_classes is None or data_class in r.when.data_classes)
+                    and (r.when.operations is None or operation in r.when.operations))
+            )
+            if len(self._candidates) < 65536:  # data classes × operations: bounded by policy
+                self._candidates[key] = rules
+        return rules
 
     def _no_basis_is_never_allowed(
         self,

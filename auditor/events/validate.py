@@ -2,7 +2,7 @@
 
 This is the per-event hot path, so it is written as one flat function of type checks
 rather than a generic schema walk; ``schemas/lineage-event-v1.schema.json`` stays the
-source of truth and ``tests/unit/test_event_schema_agreement.py`` proves both agree.
+source of truth and ``tests/unit/events/test_schema_agreement.py`` proves both agree.
 """
 
 from __future__ import annotations

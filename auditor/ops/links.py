@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from auditor.stream.settings import Settings
 
 # The "Auditor / Decisions" dashboard (grafana/dashboards_src/decisions.py) and its panel of
-# violations by rule; tests/unit/test_grafana_dashboards.py checks the id is that panel's.
+# violations by rule; tests/unit/deploy/test_grafana_dashboards.py checks the id is that panel's.
 DECISIONS_DASHBOARD_UID = "auditor-decisions"
 VIOLATIONS_PANEL_TITLE = "Violations/s by rule and kind"
 VIOLATIONS_PANEL_ID = 7

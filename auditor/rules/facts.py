@@ -86,6 +86,7 @@ class Places:
         self.catalogue = catalogue
         self._countries = iso_countries()
         self.declarations = Declarations(policy.declared_flows)  # compiled once per engine
+        self._patterns: dict[str, _Pattern] = {}
 
     def country(self, location: str) -> str | None:
         """The ISO country of a LOCATION, or None when the policy cannot place it."""
@@ -98,29 +99,26 @@ class Places:
         return self.catalogue.country(location)
 
     def matches(self, pattern: str, location: str, country: str | None, facts: Facts) -> bool:
-        if pattern == "home_region":
-            home = facts.home
-            return home is not None and any(
-                self.matches(p, location, country, facts) for p in home.locations
-            )
-        prefix, _, rest = pattern.partition(":")
-        if prefix == "zone":
-            zone = self.policy.zones[rest]
-            return any(self.matches(p, location, country, facts) for p in zone.locations)
-        if prefix == "country":
-            if country is None:
-                return False
-            if rest == "EEA":
-                return self.tables.in_eea(country, facts.at)
-            if rest == "EU":
-                return country in self.tables.eu_countries(facts.at)
-            return country == rest
-        return pattern == location
+        """Whether a location (in ``country``) matches a pattern: ``home_region``, a zone,
+        ``country:<CC>``, ``country:EEA`` / ``country:EU`` (membership at the flow's time),
+        or a location written out."""
+        return self._compiled(pattern).holds(self, location, country, facts)
 
     def any_match(self, patterns: tuple[str, ...] | list[str], which: str, facts: Facts) -> bool:
         location = facts.origin if which == "origin" else facts.destination
         country = facts.origin_country if which == "origin" else facts.destination_country
-        return any(self.matches(p, location, country, facts) for p in patterns)
+        return self.any_of(patterns, location, country, facts)
+
+    def any_of(self, patterns: tuple[str, ...] | list[str], location: str,
+               country: str | None, facts: Facts) -> bool:
+        compiled = self._compiled
+        return any(compiled(p).holds(self, location, country, facts) for p in patterns)
+
+    def _compiled(self, pattern: str) -> _Pattern:
+        found = self._patterns.get(pattern)
+        if found is None:
+            found = self._patterns[pattern] = _Pattern.of(pattern, self.policy)
+        return found
 
     def label(self, pattern: str, facts: Facts) -> str:
         """How a pattern reads in a message: 'EEA', 'home region EUR1', 'zone uk-dc'."""
@@ -144,3 +142,53 @@ class Places:
             else:
                 out.add(code)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """A location pattern with its zones flattened: a new flow is matched against every
+    rule's patterns, so what can be worked out from the policy alone is worked out once."""
+
+    locations: frozenset[str]
+    countries: frozenset[str]
+    # country:EEA / country:EU: membership depends on the flow's time.
+    unions: tuple[str, ...]
+    home_region: bool
+
+    @classmethod
+    def of(cls, pattern: str, policy: Policy) -> _Pattern:
+        locations: set[str] = set()
+        countries: set[str] = set()
+        unions: set[str] = set()
+        home = False
+        todo, seen = [pattern], set()
+        while todo:
+            p = todo.pop()
+            if p in seen:
+                continue
+            seen.add(p)
+            if p == "home_region":
+                home = True
+                continue
+            prefix, _, rest = p.partition(":")
+            if prefix == "zone":
+                todo.extend(policy.zones[rest].locations)
+            elif prefix == "country":
+                (unions if rest in ("EEA", "EU") else countries).add(rest)
+            else:
+                locations.add(p)
+        return cls(frozenset(locations), frozenset(countries), tuple(sorted(unions)), home)
+
+    def holds(self, places: Places, location: str, country: str | None, facts: Facts) -> bool:
+        if location in self.locations:
+            return True
+        if country is not None:
+            if country in self.countries:
+                return True
+            for union in self.unions:
+                if (places.tables.in_eea(country, facts.at) if union == "EEA"
+                        else country in places.tables.eu_countries(facts.at)):
+                    return True
+        if self.home_region and facts.home is not None:
+            return places.any_of(facts.home.locations, location, country, facts)
+        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -10,6 +12,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auditor.intake import DEFAULT_MAX_AHEAD_S, DEFAULT_MAX_EVENT_BYTES
+
+
+def default_worker_id() -> str:
+    """This machine's name and this process's id: unique among the workers of a group."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
 
 # Where docs/ is browsable. The Prometheus rules and the dashboards' runbook links carry
 # this default too (tests check they match): docs/alerts.md says how to change all three.
@@ -120,7 +128,11 @@ class Settings(BaseSettings):
                                description="base URL of docs/ (runbooks/ under it)")
     grafana_url: str | None = Field(default=None, description="Grafana's base URL")
 
-    worker_id: str = "worker-1"
+    # Unique by default: with exactly once the worker id names its transactional id, and
+    # two workers sharing one fence each other. Set a stable one (the pod's or container's
+    # name) where a restarted worker should abort what its previous run left open at once.
+    worker_id: str = Field(default_factory=default_worker_id,
+                           description="<host name>-<process id>")
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     # Decision processes of this worker, sharing its consumer group (one per core:
     # auditor.stream.processes); 1 decides in this process.

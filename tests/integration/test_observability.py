@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from auditor.stream.settings import DEFAULT_DOCS_BASE_URL
 from tests.integration.conftest import EXAMPLE_POLICY, ROOT, Cluster, WorkerProcess
 from tests.integration.test_worker import event
-from tests.unit.test_alerts_rules import require_binary
+from tests.unit.ops.test_alerts_rules import require_binary
 
 pytestmark = pytest.mark.integration
 RULES = ROOT / "prometheus" / "rules"

@@ -32,7 +32,7 @@ from tests.integration.test_observability import (
     wait_for,
 )
 from tests.integration.test_worker import event
-from tests.unit.test_alertmanager_config import GENERATE
+from tests.unit.deploy.test_alertmanager_config import GENERATE
 
 pytestmark = pytest.mark.integration
 GRAFANA = "http://grafana.example:3000"

@@ -38,7 +38,7 @@ from tests.integration.test_observability import (
     prometheus,
     wait_for,
 )
-from tests.unit.test_grafana_dashboards import _source
+from tests.unit.deploy.test_grafana_dashboards import _source
 
 pytestmark = pytest.mark.integration
 DASHBOARDS = ROOT / "grafana" / "dashboards"

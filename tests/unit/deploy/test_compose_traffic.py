@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 from auditor.broker import EmbeddedBroker
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EVENTS_PER_ROUND = 2000
 
 

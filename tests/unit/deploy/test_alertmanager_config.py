@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.unit.test_alerts_rules import alert_rules, require_binary, run
+from tests.unit.ops.test_alerts_rules import alert_rules, require_binary, run
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ALERTMANAGER = ROOT / "alertmanager"
 EXAMPLES = ALERTMANAGER / "examples"
 CHANNEL_TYPES = ("webhook", "email", "slack", "pagerduty")
@@ -118,7 +118,7 @@ def test_the_example_with_every_channel_type_passes_amtool(tmp_path: Path) -> No
 
 
 def test_the_example_secrets_come_from_environment_variables_through_compose() -> None:
-    from tests.unit.test_compose import _schema_errors
+    from tests.unit.deploy.test_compose import _schema_errors
 
     override = load(EXAMPLES / "compose.receivers.yml")
     assert _schema_errors(override) == []

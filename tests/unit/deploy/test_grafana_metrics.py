@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GRAFANA = ROOT / "grafana"
 EXPORTER = "auditor.ops.metrics"
 # Labels that would let event content explode the number of series (observability guide).

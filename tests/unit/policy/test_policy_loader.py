@@ -215,7 +215,7 @@ def test_duplicate_rule_ids(tmp_path: Path) -> None:
 
 
 def test_shipped_example_policy_loads() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     policy = load_policy(root / "policies" / "examples" / "gdpr-transfers.yaml")
     assert policy.id == "gdpr-transfers"
     assert "dpf-processor" in policy.processors

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from auditor.policy.model import SEVERITIES
 from auditor.stream.settings import DEFAULT_DOCS_BASE_URL
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROMETHEUS = ROOT / "prometheus"
 RULES = sorted((PROMETHEUS / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.yml"))
@@ -109,7 +109,7 @@ def team_from_series(rule: dict[str, Any]) -> bool:
 
 
 def test_rules_only_use_metrics_the_worker_exports() -> None:
-    from tests.unit.test_metrics import EXPORTED
+    from tests.unit.ops.test_metrics import EXPORTED
 
     known = set(EXPORTED) | {f"{n}_{s}" for n, (kind, _) in EXPORTED.items()
                              if kind == "histogram" for s in ("bucket", "sum", "count")}
@@ -192,10 +192,10 @@ def test_alertmanager_groups_by_incident_and_inhibits_lower_severities() -> None
         (('severity="medium"',), ('severity="low"',)): ["incident", "rule", "instance"],
     }
     # Every alert a rule or a worker raises reaches a team's receiver (the packs' teams:
-    # tests/unit/test_alertmanager_config.py).
+    # tests/unit/deploy/test_alertmanager_config.py).
     teams = {rule["labels"]["team"] for rule in alert_rules() if "team" in rule["labels"]}
     teams |= {"privacy"}
     routed = {m.split('"')[1] for route in config["route"]["routes"]
               for m in route["matchers"]}
     assert teams <= routed
-    assert PUSHED  # pushed alerts: labels checked in tests/unit/test_alerts.py
+    assert PUSHED  # pushed alerts: labels checked in tests/unit/ops/test_alerts.py

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from auditor.ops.server import LIVENESS, READINESS
 from auditor.stream.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 KEDA_CRD = KUBERNETES / "schemas" / "keda.sh_scaledobjects.yaml"
 # The oldest Kubernetes release the manifests must work on (still supported by its vendors).
@@ -169,7 +169,7 @@ def test_the_manifests_agree_with_each_other_and_the_worker(
 
 def test_the_policy_the_configmap_names_is_in_the_image() -> None:
     from auditor.policy import load_policy
-    from tests.unit.test_compose import _image_to_repo
+    from tests.unit.deploy.test_compose import _image_to_repo
 
     path = manifests()["ConfigMap"]["data"]["AUDITOR_POLICY"]
     source = _image_to_repo(path)

@@ -27,9 +27,9 @@ from auditor.policy import load_policy
 from auditor.policy.model import EFFECTS, SEVERITIES
 from auditor.stream.pipeline import REASONS, Pipeline, Source
 from tests.unit.helpers import transfer_event
-from tests.unit.test_alerts_rules import require_binary
+from tests.unit.ops.test_alerts_rules import require_binary
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "policies" / "examples" / "gdpr-transfers.yaml"
 NATTERBOX = ROOT / "policies" / "natterbox.yaml"
 SOURCE = Source("lineage.events", 0, 0)

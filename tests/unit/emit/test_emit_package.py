@@ -14,7 +14,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / "packages" / "auditor-emit"
 # Import names of the light distribution's dependencies.
 IMPORT_NAMES = {"confluent-kafka": "confluent_kafka", "orjson": "orjson", "msgspec": "msgspec"}

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from auditor.stream.processes import child_environment, process_count
 from auditor.stream.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # A stand-in for `auditor worker`: says it started (pid and worker id), then waits; on
 # SIGTERM it writes "stopped" and exits 0 — unless told to ignore it, or to crash.

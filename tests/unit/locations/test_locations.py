@@ -31,7 +31,7 @@ from auditor.locations.regenerate import (
     read_region_table,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHECKED = "2026-11-23"
 # The catalogue's digest (every decision's policy.version hashes it): it changes only with
 # a reviewed regeneration of data/regions.csv.

@@ -27,7 +27,7 @@ from auditor.ops.policy_alert import policy_failure_alert
 from auditor.policy import load_policy
 from auditor.stream.pipeline import Source
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "policies" / "examples" / "gdpr-transfers.yaml"
 NATTERBOX = ROOT / "policies" / "natterbox.yaml"
 
