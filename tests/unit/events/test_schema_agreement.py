@@ -48,7 +48,8 @@ BASE: dict[str, Any] = {
 }
 
 # Where a mutation may land: a top-level field, or a field of a nested object.
-PATHS: list[tuple[str, ...]] = [(k,) for k in BASE] + [
+PATHS: list[tuple[str | int, ...]] = [(k,) for k in BASE]
+PATHS += [
     ("origin", "location"), ("origin", "regime"), ("destination", "location"),
     ("destination", "system"), ("tenant", "id"), ("tenant", "home_region"),
     ("tenant", "settings"), ("tenant", "settings", "a"), ("encryption", "in_transit"),
@@ -67,10 +68,10 @@ ODD_VALUES = st.sampled_from([
 ])
 
 
-def _set(event: dict[str, Any], path: tuple[Any, ...], value: Any, remove: bool) -> None:
+def _set(event: dict[str, Any], path: tuple[str | int, ...], value: Any, remove: bool) -> None:
     node: Any = event
     for step in path[:-1]:
-        node = node[step] if isinstance(node, list) else node.get(step)
+        node = node.get(step) if isinstance(node, dict) else None  # ints only come last
         if not isinstance(node, dict | list):
             return
     last = path[-1]
