@@ -82,6 +82,9 @@ class Cluster:
             "AUDITOR_BOOTSTRAP_SERVERS": self.bootstrap,
             "AUDITOR_POLICY": str(policy),
             "AUDITOR_WORKER_ID": name,
+            # A worker killed by a test leaves its private temporary directory here, in
+            # pytest's own, rather than in the machine's /tmp.
+            "TMPDIR": str(self.tmp),
             # The embedded broker needs short group timings (docs/kafka-brokers.md).
             "AUDITOR_SESSION_TIMEOUT_S": "6",
             "AUDITOR_HEARTBEAT_INTERVAL_S": "1",
