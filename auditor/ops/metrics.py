@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
@@ -16,11 +15,12 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
-from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.registry import CollectorRegistry
 
 from auditor.engine import Decision, Engine
 from auditor.engine.decision import VERDICTS
 from auditor.engine.engine import ENGINE_RULE
+from auditor.ops.collector import SnapshotCollector
 from auditor.ops.histogram import EVENT_LAG_BUCKETS, LATENCY_BUCKETS, BatchHistogram
 from auditor.ops.incidents import ViolationGroup, group_violations
 from auditor.ops.labels import LabelBounds
@@ -37,7 +37,7 @@ UNKNOWN_REFERENCE = (ENGINE_RULE, "unknown_reference", "high", "deny")
 OnViolations = Callable[[list[ViolationGroup]], None]
 
 
-class WorkerMetrics(Collector):
+class WorkerMetrics(SnapshotCollector):
     """Counts decisions per batch and exposes them as the metrics of docs/metrics.md.
 
     The agent calls ``observe`` for every decision (a dict update, nothing more) and
@@ -64,7 +64,7 @@ class WorkerMetrics(Collector):
         self.clock = clock
         self.monotonic = monotonic
         self.on_violations = on_violations
-        self._lock = threading.Lock()
+        super().__init__()
         self.events = dict.fromkeys(VERDICTS, 0)
         # Every rule's series exists from the start at 0, so the first violation is an
         # increase (rate() and increase() see nothing when a series appears already at 1).
@@ -201,15 +201,6 @@ class WorkerMetrics(Collector):
             self.alerts[result] = self.alerts.get(result, 0) + n
 
     # -- exposition ------------------------------------------------------------------
-    def describe(self) -> Iterator[Metric]:
-        # Names only: lets the registry check for clashes without a consistent snapshot.
-        return self._families()
-
-    def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            families = list(self._families())
-        return iter(families)
-
     def _families(self) -> Iterator[Metric]:
         events = CounterMetricFamily(
             "auditor_events_total", "Decisions by verdict.", labels=["verdict"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.registry import CollectorRegistry
 
 from auditor.engine import Engine
 from auditor.engine.decision import VERDICTS
+from auditor.ops.collector import SnapshotCollector
 from auditor.ops.labels import ENGINE_RULES, OTHER
 from auditor.policy.model import EFFECTS
 
@@ -25,7 +25,7 @@ def rule_labels(engines: Iterable[Engine]) -> frozenset[str]:
                      for i in ids for effect in EFFECTS)
 
 
-class ShadowMetrics(Collector):
+class ShadowMetrics(SnapshotCollector):
     """Counts of the shadow comparison, registered on the worker's registry when a shadow
     policy is set (docs/metrics.md). Rule labels are those of the live and candidate
     policies (every version seen), else ``other``; verdicts the three of decisions.
@@ -33,7 +33,7 @@ class ShadowMetrics(Collector):
     """
 
     def __init__(self, registry: CollectorRegistry, live: Engine) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self.rules = rule_labels([live])
         self.candidate: tuple[str, str, str] | None = None
         self.compared = 0
@@ -76,14 +76,6 @@ class ShadowMetrics(Collector):
     def count_rejected(self) -> None:
         with self._lock:
             self.rejected += 1
-
-    def describe(self) -> Iterator[Metric]:
-        return self._families()
-
-    def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            families = list(self._families())
-        return iter(families)
 
     def _families(self) -> Iterator[Metric]:
         info = GaugeMetricFamily(
