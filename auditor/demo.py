@@ -120,14 +120,9 @@ def _start_worker(bootstrap: str, policy: Path, run_dir: Path) -> subprocess.Pop
         "AUDITOR_POLICY": str(policy),
         "AUDITOR_WORKER_ID": "demo-worker",
         "AUDITOR_GROUP_ID": f"auditor-demo-{uuid.uuid4().hex[:6]}",
-        # The embedded broker joins groups in about half the session timeout.
-        "AUDITOR_SESSION_TIMEOUT_S": "6",
-        "AUDITOR_HEARTBEAT_INTERVAL_S": "1",
+        # The worker recognises the embedded broker and takes the local profile itself
+        # (auditor.stream.local_profile): short group timings and fetch wait, at least once.
         "AUDITOR_BATCH_WITHIN_S": "0.01",
-        "AUDITOR_FETCH_MAX_WAIT_MS": "50",
-        "AUDITOR_CHANGELOG_BATCH_BYTES": "1",
-        # The embedded broker does not isolate aborted transactions (docs/kafka-brokers.md).
-        "AUDITOR_PROCESSING_GUARANTEE": "at_least_once",
         "AUDITOR_LOG_LEVEL": "warning",
     }
     with (run_dir / WORKER_LOG).open("wb") as out:
