@@ -120,14 +120,9 @@ def _start_worker(bootstrap: str, policy: Path, run_dir: Path) -> subprocess.Pop
         "AUDITOR_POLICY": str(policy),
         "AUDITOR_WORKER_ID": "demo-worker",
         "AUDITOR_GROUP_ID": f"auditor-demo-{uuid.uuid4().hex[:6]}",
-        # The embedded broker joins groups in about half the session timeout.
-        "AUDITOR_SESSION_TIMEOUT_S": "6",
-        "AUDITOR_HEARTBEAT_INTERVAL_S": "1",
+        # The worker recognises the embedded broker and takes the local profile itself
+        # (auditor.stream.local_profile): short group timings and fetch wait, at least once.
         "AUDITOR_BATCH_WITHIN_S": "0.01",
-        "AUDITOR_FETCH_MAX_WAIT_MS": "50",
-        "AUDITOR_CHANGELOG_BATCH_BYTES": "1",
-        # The embedded broker does not isolate aborted transactions (docs/kafka-brokers.md).
-        "AUDITOR_PROCESSING_GUARANTEE": "at_least_once",
         "AUDITOR_LOG_LEVEL": "warning",
     }
     with (run_dir / WORKER_LOG).open("wb") as out:
@@ -179,32 +174,35 @@ def run_demo(
             broker.bootstrap, group_id=f"demo-view-{uuid.uuid4().hex[:6]}",
             **{"auto.offset.reset": "earliest", "session.timeout.ms": 6000},
         ))
-        try:
-            console.print(f"worker started (pid {worker.pid}, log {log}); policy {policy}")
-            consumer.subscribe(["auditor.decisions"])
-            _play(
-                broker.bootstrap,
-                pack,
-                count,
-                rate,
-                progress,
-                consumer,
-                worker,
-                log,
-                live,
-                console,
-                timeout_s,
-            )
-            if after is not None:
-                after(progress, broker.bootstrap)
-        finally:
-            consumer.close()
-            _stop(worker)
+        # Made while the worker starts: its idempotent producer gets its producer id from
+        # the broker (0.5-1 s on the embedded one) before the first event, not with it.
+        with Emitter(broker.bootstrap, validate=False) as emitter:
+            try:
+                console.print(f"worker started (pid {worker.pid}, log {log}); policy {policy}")
+                consumer.subscribe(["auditor.decisions"])
+                _play(
+                    emitter,
+                    pack,
+                    count,
+                    rate,
+                    progress,
+                    consumer,
+                    worker,
+                    log,
+                    live,
+                    console,
+                    timeout_s,
+                )
+                if after is not None:
+                    after(progress, broker.bootstrap)
+            finally:
+                consumer.close()
+                _stop(worker)
     return progress
 
 
 def _play(
-    bootstrap: str,
+    emitter: Emitter,
     pack: str,
     count: int,
     rate: float,
@@ -221,47 +219,46 @@ def _play(
     deadline = time.monotonic() + timeout_s
     title = f"auditor demo: {pack}"
     _wait_until_ready(worker, log, console, deadline)
-    with Emitter(bootstrap, validate=False) as emitter:
-        view = (
-            Live(
-                render(progress, count, title),
-                console=console,
-                refresh_per_second=4,
-                transient=False,
-            )
-            if live
-            else None
+    view = (
+        Live(
+            render(progress, count, title),
+            console=console,
+            refresh_per_second=4,
+            transient=False,
         )
-        last_print = 0.0
-        if view is not None:
-            view.start()
-        try:
-            next_send = time.monotonic()
-            while progress.tally.events < count:
-                if worker.poll() is not None:
-                    raise RuntimeError(f"the worker stopped (exit {worker.returncode})")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{progress.tally.events} of {count} decided in time")
-                now = time.monotonic()
-                while progress.sent < count and now >= next_send:
-                    emitter.emit_raw(next(events))
-                    progress.sent += 1
-                    next_send += interval
-                msg = consumer.poll(0.005 if progress.sent < count else 0.2)
-                while msg is not None:
-                    if msg.error() is None:
-                        progress.add(msg)
-                    msg = consumer.poll(0)
-                if view is not None:
-                    view.update(render(progress, count, title))
-                elif now - last_print > 2:
-                    last_print = now
-                    _line(progress, count, console)
-            emitter.flush(30)
-        finally:
+        if live
+        else None
+    )
+    last_print = 0.0
+    if view is not None:
+        view.start()
+    try:
+        next_send = time.monotonic()
+        while progress.tally.events < count:
+            if worker.poll() is not None:
+                raise RuntimeError(f"the worker stopped (exit {worker.returncode})")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{progress.tally.events} of {count} decided in time")
+            now = time.monotonic()
+            while progress.sent < count and now >= next_send:
+                emitter.emit_raw(next(events))
+                progress.sent += 1
+                next_send += interval
+            msg = consumer.poll(0.005 if progress.sent < count else 0.2)
+            while msg is not None:
+                if msg.error() is None:
+                    progress.add(msg)
+                msg = consumer.poll(0)
             if view is not None:
                 view.update(render(progress, count, title))
-                view.stop()
+            elif now - last_print > 2:
+                last_print = now
+                _line(progress, count, console)
+        emitter.flush(30)
+    finally:
+        if view is not None:
+            view.update(render(progress, count, title))
+            view.stop()
     if not live:
         _line(progress, count, console)
 

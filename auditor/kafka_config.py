@@ -98,6 +98,9 @@ def worker_consumer(settings: Settings) -> Config:
         # Cooperative: a rebalance moves only the partitions that change owner; the others
         # keep being decided (and keep their memory) meanwhile.
         "partition.assignment.strategy": settings.partition_assignment_strategy,
+        # An event at a partition's end: readiness waits for each assigned partition's
+        # first fetch to return, a record or this (auditor.stream.health).
+        "enable.partition.eof": True,
         **worker_logging(),
     }
     if settings.processing_guarantee == "exactly_once":

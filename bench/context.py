@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.kafka_io import FETCH_WAIT_MS
+from auditor.stream.local_profile import profile_environment
 from bench.measure import Rate
 from bench.procs import Children
 from bench.traffic import POLICIES, Traffic
@@ -15,14 +15,10 @@ from bench.traffic import POLICIES, Traffic
 __all__ = ["BROKER_ENV", "PHASES", "POLICIES", "Options", "Run"]
 
 PHASES = ("a", "b", "b2", "c", "c_batch", "d", "e", "e_batch", "e_procs", "f")
-# The embedded broker needs short group timings and a short fetch wait, and does not
-# isolate aborted transactions (docs/kafka-brokers.md): at least once there.
-BROKER_ENV = {
-    "AUDITOR_SESSION_TIMEOUT_S": "6",
-    "AUDITOR_HEARTBEAT_INTERVAL_S": "1",
-    "AUDITOR_FETCH_MAX_WAIT_MS": str(FETCH_WAIT_MS),
-    "AUDITOR_PROCESSING_GUARANTEE": "at_least_once",
-}
+# The worker's local profile (auditor.stream.local_profile: short group timings and fetch
+# wait, at least once), set explicitly so that every process of a run is timed alike on
+# any broker (--bootstrap), the naive agent included.
+BROKER_ENV = profile_environment()
 
 
 @dataclass(frozen=True)

@@ -156,8 +156,9 @@ def _hint(protocol: str, seen: Mapping[str, str]) -> str:
 
 def wait_for_broker(
     bootstrap: str, timeout: float, client_config: Mapping[str, Any] | None = None
-) -> None:
-    """Return once a metadata request to ``bootstrap`` succeeds.
+) -> str | None:
+    """Return once a metadata request to ``bootstrap`` succeeds, with the cluster id the
+    broker reports (None if it reports none).
 
     Raises BrokerSecurityError as soon as a TLS client (security.protocol SSL or
     SASL_SSL) finds a plaintext Kafka listener; BrokerUnavailableError after ``timeout``
@@ -180,8 +181,8 @@ def wait_for_broker(
                 f"Kafka broker at {bootstrap} did not answer a metadata request within "
                 f"{timeout:g} s (last error: {last})" + (f"; {hint}" if hint else ""), config))
         try:
-            admin.list_topics(timeout=min(2.0, max(remaining, 0.05)))
-            return
+            metadata = admin.list_topics(timeout=min(2.0, max(remaining, 0.05)))
+            return metadata.cluster_id or None
         except KafkaException as exc:
             last = _describe(exc)
         admin.poll(0)  # serves the error and log callbacks

@@ -17,8 +17,11 @@ from confluent_kafka import KafkaException
 
 from auditor.broker.admin import BrokerError, _admin, _describe
 
-__all__ = ["BrokerError", "EmbeddedBroker", "find_broker_binary"]
+__all__ = ["EMBEDDED_CLUSTER_ID", "BrokerError", "EmbeddedBroker", "find_broker_binary"]
 
+# The cluster id it reports in metadata: how a worker recognises it (and takes the local
+# profile, auditor.stream.local_profile). Apache Kafka reports its storage's random id.
+EMBEDDED_CLUSTER_ID = "auditor-embedded"
 # Environment variables the Tansu binary reads as defaults for options we do not pass:
 # one left over in the caller's shell would silently turn on schema validation or
 # tracing export, so the child never inherits them.
@@ -68,7 +71,7 @@ class EmbeddedBroker:
         startup_timeout: float = 20.0,
         stop_timeout: float = 10.0,
         log_path: str | os.PathLike[str] | None = None,
-        cluster_id: str = "auditor-embedded",
+        cluster_id: str = EMBEDDED_CLUSTER_ID,
     ) -> None:
         self.host = host
         self._requested_port = port

@@ -20,6 +20,7 @@ from auditor.legal import LegalTablesError
 from auditor.policy import PolicyError, load_policy
 from auditor.policy.packs import pack_names, resolve_policy
 from auditor.printable import PrintableFormatter
+from auditor.stream.local_profile import apply_local_profile, describe
 from auditor.stream.memory import changelog_topic
 from auditor.stream.processes import process_count, run_processes
 from auditor.stream.settings import Settings
@@ -29,15 +30,17 @@ from auditor.stream.source import partitions_of
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
-def prepare_topics(settings: Settings, *, memory: bool = False) -> None:
+def prepare_topics(settings: Settings, *, memory: bool = False) -> str | None:
     """Wait for the cluster and create the worker's topics; exit 1 with a clear message.
+    Returns the cluster id the broker reports.
 
     With ``memory``, also the memory's compacted changelog topic, with as many partitions
     as the input topics (its partition N holds input partition N's memory).
     """
     config = kafka_config.connection(settings)
     try:
-        wait_for_broker(settings.bootstrap_servers, timeout=30, client_config=config)
+        cluster_id = wait_for_broker(settings.bootstrap_servers, timeout=30,
+                                     client_config=config)
         if settings.create_topics:
             names = [*settings.input_topics, settings.decisions_topic, settings.findings_topic,
                      settings.dead_letter_topic]
@@ -57,6 +60,7 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> None:
     except BrokerError as exc:
         click.echo(f"error: Kafka at {settings.bootstrap_servers}: {exc}", err=True)
         sys.exit(1)
+    return cluster_id
 
 
 def input_partitions(settings: Settings, config: dict[str, Any]) -> int:
@@ -124,7 +128,13 @@ def run_worker(settings: Settings) -> None:
         # Auditing matters more than its metrics: go on; Prometheus sees this target down.
         click.echo(f"warning: auditor worker {settings.worker_id}: no /metrics: {exc}",
                    err=True)
-    prepare_topics(settings, memory=engine.memory is not None)
+    cluster_id = prepare_topics(settings, memory=engine.memory is not None)
+    settings, changes = apply_local_profile(settings, cluster_id)
+    if changes:
+        click.echo(f"auditor worker {settings.worker_id}: embedded broker (cluster id "
+                   f"{cluster_id}): local profile for what was not set: {describe(changes)} "
+                   "(an AUDITOR_* variable or flag overrides each)", err=True)
+        telemetry.use_settings(settings)
     metrics = telemetry.metrics
     rollout = rollout_parts(settings, engine, telemetry)
     app = create_app(settings, engine, observe=rollout.observing(metrics.observe),

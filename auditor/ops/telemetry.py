@@ -46,7 +46,7 @@ class Telemetry:
         self.metrics = WorkerMetrics(self.registry, engine, loaded_at=loaded_at)
         self.health = Health()
         self.health.policy_loaded(engine.policy.id)
-        KafkaStanding(self.registry, self.health, settings.processing_guarantee)
+        self.standing = KafkaStanding(self.registry, self.health, settings.processing_guarantee)
         self.server: MetricsServer | None = None
         self.pusher: AlertPusher | None = None
 
@@ -97,6 +97,12 @@ class Telemetry:
             daemon=True,
         ).start()
         return self.pusher
+
+    def use_settings(self, settings: Settings) -> None:
+        """The settings the worker runs with after all (the local profile of the embedded
+        broker, known once the broker answered: auditor.stream.local_profile)."""
+        self.settings = settings
+        self.standing.guarantee = settings.processing_guarantee
 
     def use_policy(self, engine: Engine, loaded_at: float) -> None:
         """A new policy version decides from now on: metrics, readiness and alert labels

@@ -141,7 +141,8 @@ class DecideService(mode.Service):
         for partition in partitions:
             started = time.monotonic()
             keys = memory.restore(partition, read_partition(
-                config, topic, partition, fetch_max_wait_ms=self.settings.fetch_max_wait_ms
+                config, topic, partition, stall_s=self.settings.restore_stall_s,
+                fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             ))
             log.info("memory of partition %d restored: %d keys in %.2f s", partition, keys,
                      time.monotonic() - started)

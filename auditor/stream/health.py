@@ -1,5 +1,5 @@
 """The worker's readiness: policy loaded, partitions assigned by the group, memory restored,
-Kafka reachable."""
+each partition's first fetch returned, Kafka reachable."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ class Health:
 
     Ready means the policy is loaded, the consumer group has assigned this worker its
     partitions (possibly none: a group with more workers than partitions), the memory of
-    each assigned partition is restored and Kafka answers (outputs are delivered, the
+    each assigned partition is restored, the first fetch of each assigned input partition
+    has returned (a record or its end: the worker reads it now, so what a tool produces
+    once it saw ready is decided at once) and Kafka answers (outputs are delivered, the
     consumer reaches a broker). A restore can take long, a broker can restart: the worker
     is alive but not ready meanwhile, so an orchestrator waits rather than restarts it.
     Thread-safe: the consumer thread and the batch loop set it, the HTTP thread reads it.
@@ -28,6 +30,8 @@ class Health:
         self._joined = False
         self._assigned: set[int] = set()
         self._restoring: set[int] = set()
+        # Input (topic, partition)s assigned whose first fetch has not returned yet.
+        self._unfetched: set[tuple[str, int]] = set()
         self._stopping = False
         # What fails to reach Kafka ("outputs", "consumer") -> (since: monotonic, wall, why).
         self._kafka: dict[str, tuple[float, float, str]] = {}
@@ -50,11 +54,22 @@ class Health:
             self._assigned |= chosen
             self._restoring -= chosen
 
+    def fetching(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Input ``(topic, partition)``s assigned: not ready until each ``fetched``."""
+        with self._lock:
+            self._unfetched.update(partitions)
+
+    def fetched(self, partition: tuple[str, int]) -> None:
+        """The first fetch of an input ``(topic, partition)`` returned (a record or its end)."""
+        with self._lock:
+            self._unfetched.discard(partition)
+
     def revoked(self, partitions: Iterable[int]) -> None:
         with self._lock:
             gone = set(partitions)
             self._assigned -= gone
             self._restoring -= gone
+            self._unfetched = {tp for tp in self._unfetched if tp[1] not in gone}
 
     def stopping(self) -> None:
         with self._lock:
@@ -96,6 +111,8 @@ class Health:
                 waiting.append("no partitions assigned by the consumer group yet")
             if self._restoring:
                 waiting.append("memory of partitions being restored")
+            if self._unfetched:
+                waiting.append("first fetch of assigned partitions not returned yet")
             for what, (_, wall, why) in sorted(self._kafka.items()):
                 when = datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds")
                 waiting.append(f"Kafka: {what} failing since {when.replace('+00:00', 'Z')} "
@@ -108,4 +125,6 @@ class Health:
                 "policy": self._policy,
                 "partitions": sorted(self._assigned),
                 "restoring": sorted(self._restoring),
+                "fetching": [f"{topic}[{partition}]"
+                             for topic, partition in sorted(self._unfetched)],
             }

@@ -8,8 +8,10 @@ input partitions among them as it would among N machines (a child gets no partit
 there are more children than partitions: give the input topics at least N partitions).
 
 What the parent does, and nothing more (it never connects to Kafka):
-- **children**: ``python -m auditor worker`` with every setting passed down as ``AUDITOR_*``
-  variables (``child_environment``): the same settings, except ``processes`` (1),
+- **children**: ``python -m auditor worker`` with every setting given to the parent passed
+  down as ``AUDITOR_*`` variables (``child_environment``; one left at its default stays
+  so, for the child's local profile on the embedded broker to apply to it,
+  auditor.stream.local_profile): the same settings, except ``processes`` (1),
   ``worker_id`` (``<worker_id>-<n>``, n from 0: client ids, dead-letter headers and logs
   tell the children apart) and ``metrics_port`` (``<port>+n``, or a free one each when the
   port is 0): each child serves its own /metrics, /livez and /readyz;
@@ -75,8 +77,9 @@ def _env_value(value: Any) -> str:
 def child_environment(settings: Settings, index: int,
                       base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of child ``index``: ``base`` (default: this process's) without its
-    ``AUDITOR_*`` variables, then every setting of ``settings`` as one (flags included),
-    with the child's own processes, worker_id and metrics_port."""
+    ``AUDITOR_*`` variables, then every setting given to ``settings`` as one (flags
+    included; defaults stay defaults), with the child's own processes, worker_id and
+    metrics_port."""
     env = {k: v for k, v in (os.environ if base is None else base).items()
            if not k.startswith("AUDITOR_")}
     port = settings.metrics_port
@@ -85,7 +88,7 @@ def child_environment(settings: Settings, index: int,
         "worker_id": f"{settings.worker_id}-{index}",
         "metrics_port": port + index if port else 0,
     }
-    for name in Settings.model_fields:
+    for name in sorted(settings.model_fields_set | own.keys()):
         value = own.get(name, getattr(settings, name))
         if value is not None:
             env[f"AUDITOR_{name.upper()}"] = _env_value(value)

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # under-reports end offsets of multi-record batches, which would cut a restore short
     # there; its tests set 1 (one record per batch). Apache Kafka needs no change.
     changelog_batch_bytes: int = Field(default=16_384, ge=1)
+    # A partition's memory restore gives up (the worker stops, to be restarted) only when
+    # no changelog record arrived for this long, however long the whole restore takes.
+    restore_stall_s: float = Field(default=60.0, gt=0)
 
     # Batches: up to batch_max events (a batch record counts as its events), or what
     # arrived within batch_within_s; offsets are committed every commit_interval_s.

@@ -92,6 +92,8 @@ class KafkaSource:
         # state, which only the consumer thread touches).
         self._lock = threading.Lock()
         self._assignment: set[tuple[str, int]] = set()
+        # Assigned partitions whose first fetch has not returned (readiness waits for it).
+        self._unfetched: set[tuple[str, int]] = set()
         self._lag: BrokerLag | None = None
         self.consumer.subscribe(self.topics, on_assign=self._assigned,
                                 on_revoke=self._revoked, on_lost=self._revoked)
@@ -100,6 +102,9 @@ class KafkaSource:
         log.info("assigned %s", _names(partitions))
         with self._lock:
             self._assignment.update((tp.topic, tp.partition) for tp in partitions)
+        # Before on_assign marks them assigned: readiness never shows them unfetched as ready.
+        self._unfetched.update((tp.topic, tp.partition) for tp in partitions)
+        self.health.fetching((tp.topic, tp.partition) for tp in partitions)
         if self._on_assign is not None:
             self._on_assign(sorted({tp.partition for tp in partitions}))
 
@@ -107,6 +112,7 @@ class KafkaSource:
         log.info("revoked %s", _names(partitions))
         with self._lock:
             self._assignment.difference_update((tp.topic, tp.partition) for tp in partitions)
+        self._unfetched.difference_update((tp.topic, tp.partition) for tp in partitions)
         if self._on_revoke is not None:
             self._on_revoke(sorted({tp.partition for tp in partitions}))
 
@@ -115,7 +121,10 @@ class KafkaSource:
         records = []
         if self._fatal is not None:
             raise SourceError(f"Kafka consumer: {self._fatal.str()}")
-        for msg in self.consumer.consume(max_records, within_s):
+        messages = self.consumer.consume(max_records, within_s)
+        if self._unfetched:
+            self._first_fetches(messages)
+        for msg in messages:
             err = msg.error()
             if err is None:
                 records.append(to_record(msg))
@@ -126,6 +135,14 @@ class KafkaSource:
         if records:
             self.health.kafka_working("consumer")
         return records
+
+    def _first_fetches(self, messages: list[Message]) -> None:
+        # A record or a partition's end (enable.partition.eof) both say a fetch returned.
+        for msg in messages:
+            tp = (msg.topic() or "", msg.partition() or 0)
+            if tp in self._unfetched:
+                self._unfetched.discard(tp)
+                self.health.fetched(tp)
 
     def _error(self, err: KafkaError) -> None:
         if err.fatal():

@@ -171,7 +171,8 @@ def inprocess(count: int, store: str) -> None:
 @click.option("--timeout", type=float, default=1800.0, show_default=True)
 @click.option("--restore/--no-restore", default=False, show_default=True,
               help="Then start a second worker that restores the memory from the changelog "
-              "(written one record per record batch then: exact end offsets on Tansu).")
+              "(written one record per record batch, as the local profile has it: exact "
+              "end offsets on Tansu).")
 def worker(count: int, timeout: float, restore: bool) -> None:
     """The worker over ``count`` events; with --restore a second one restores its memory."""
     from auditor.broker import EmbeddedBroker, ensure_topics
@@ -197,10 +198,6 @@ def worker(count: int, timeout: float, restore: bool) -> None:
             "AUDITOR_PARTITIONS": str(PARTITIONS), "AUDITOR_METRICS_PORT": "0",
             "AUDITOR_LOG_LEVEL": "info", **BROKER_ENV,
         }
-        if restore:
-            # One record per changelog batch: Tansu reports exact end offsets then, so the
-            # second worker restores all of it (docs/kafka-brokers.md).
-            env["AUDITOR_CHANGELOG_BATCH_BYTES"] = "1"
         results: dict[str, Any] = {"subjects": count}
         first = children.python("subjects-worker-1", "auditor", ["worker"], env)
         reader = DecisionReader(bootstrap, topics["dec"])

@@ -1,4 +1,5 @@
-"""The worker's probes: liveness, and readiness = policy loaded, partitions assigned, restored."""
+"""The worker's probes: liveness, and readiness = policy loaded, partitions assigned,
+restored and fetched."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def test_ready_only_with_the_policy_loaded_partitions_assigned_and_memory_restor
     health.assigned([0, 1])
     assert health.readiness() == (True, {"ready": True, "waiting_for": [],
                                          "policy": "natterbox", "partitions": [0, 1],
-                                         "restoring": []})
+                                         "restoring": [], "fetching": []})
     # A rebalance: 1 goes, 2 comes and restores; ready again once it is restored.
     health.revoked([0, 1])
     health.assigning([0, 2])
@@ -49,6 +50,30 @@ def test_ready_only_with_the_policy_loaded_partitions_assigned_and_memory_restor
     assert health.readiness()[1]["partitions"] == [0, 2]
     health.stopping()
     assert health.readiness()[1]["waiting_for"] == ["stopping"]
+
+
+def test_not_ready_until_the_first_fetch_of_each_assigned_partition_returned() -> None:
+    health = Health()
+    health.policy_loaded("natterbox")
+    health.fetching([("in", 0), ("in", 1)])
+    health.assigning([0, 1])
+    health.assigned([0, 1])
+    ready, report = health.readiness()
+    assert not ready
+    assert report["waiting_for"] == ["first fetch of assigned partitions not returned yet"]
+    assert report["fetching"] == ["in[0]", "in[1]"]
+    health.fetched(("in", 0))
+    assert health.readiness()[1]["fetching"] == ["in[1]"]
+    health.fetched(("other", 1))  # another topic's partition 1 is not this one
+    assert not health.readiness()[0]
+    health.fetched(("in", 1))
+    assert health.readiness()[0]
+    # A partition taken away before its first fetch returned is not waited for.
+    health.fetching([("in", 2)])
+    health.assigned([2])
+    assert not health.readiness()[0]
+    health.revoked([2])
+    assert health.readiness()[0]
 
 
 def test_a_worker_the_group_gives_no_partition_is_ready() -> None:

@@ -72,6 +72,14 @@ def test_children_get_every_setting_and_their_own_id_and_port(tmp_path: Path) ->
             assert getattr(child, name) == getattr(settings, name), name
 
 
+def test_settings_left_at_their_default_are_not_passed_down() -> None:
+    # A child sees a default as unset, so its local profile (embedded broker) may apply.
+    env = child_environment(Settings(worker_id="w", fetch_max_wait_ms=80), 0, {})
+    assert env["AUDITOR_FETCH_MAX_WAIT_MS"] == "80"
+    assert "AUDITOR_SESSION_TIMEOUT_S" not in env
+    assert "AUDITOR_PROCESSING_GUARANTEE" not in env
+
+
 def test_a_free_metrics_port_stays_free_for_each_child() -> None:
     env = child_environment(Settings(metrics_port=0), 1, {})
     assert env["AUDITOR_METRICS_PORT"] == "0"
