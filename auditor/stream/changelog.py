@@ -39,6 +39,10 @@ class Stall:
         """True once nothing arrived for ``stall_s``."""
         return self.clock() - self.last >= self.stall_s
 
+    def wait(self, seconds: float) -> None:
+        """Pause before asking again (a fake clock's test advances it instead)."""
+        time.sleep(seconds)
+
 
 class ChangelogConsumer(Protocol):
     """What a restore needs of a confluent-kafka Consumer."""
@@ -82,12 +86,7 @@ def read_to_end(
 ) -> Iterator[tuple[bytes | None, bytes | None]]:
     """``read_partition`` on a given consumer (which it does not close); ``stall`` says
     when to give up, and a line every ``progress_every_s`` says how far it is."""
-    try:
-        low, high = consumer.get_watermark_offsets(
-            TopicPartition(topic, partition), timeout=stall.stall_s
-        )
-    except KafkaException as exc:
-        raise RestoreFailed(f"{topic}[{partition}]: end offset unknown: {exc}") from exc
+    low, high = _end_offsets(consumer, topic, partition, stall)
     if high <= low:
         return
     consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
@@ -117,3 +116,27 @@ def read_to_end(
     raise RestoreFailed(
         f"{topic}[{partition}]: no record for {stall.stall_s:g} s (AUDITOR_RESTORE_STALL_S) "
         f"at offset {position} of {high}, {records} records read")
+
+
+# Errors of a cluster still finding itself (a broker just restarted, metadata not yet
+# refreshed): the end offset is asked again until the stall limit.
+TRANSIENT = frozenset({
+    KafkaError._UNKNOWN_PARTITION, KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TRANSPORT,
+    KafkaError._TIMED_OUT, KafkaError._ALL_BROKERS_DOWN, KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+})
+
+
+def _end_offsets(consumer: ChangelogConsumer, topic: str, partition: int,
+                 stall: Stall) -> tuple[int, int]:
+    while True:
+        try:
+            return consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=min(stall.stall_s, 5.0))
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+            if err is None or err.code() not in TRANSIENT or stall.stalled():
+                raise RestoreFailed(f"{topic}[{partition}]: end offset unknown: {exc}") from exc
+            log.info("memory of partition %d: end offset not known yet (%s); asking again",
+                     partition, err.str())
+            stall.wait(0.5)

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from auditor.broker import EmbeddedBroker, ensure_topics
+from auditor.stream.memory import changelog_topic
 from tests.integration.conftest import Cluster
 from tests.integration.test_observability import metrics_url, wait_for
 from tests.integration.test_worker import event, ids
@@ -67,11 +68,13 @@ def test_a_broker_restart_is_ridden_out(brokers: list[EmbeddedBroker], tmp_path:
             w.startswith("Kafka: ") for w in readiness(probe)[1]["waiting_for"]))
         assert metric(metrics, "auditor_ready") == 0
         assert metric(metrics, "auditor_kafka_unavailable_seconds") > 0
-        # The embedded broker comes back empty: its topics are made again (Apache Kafka
-        # keeps them).
+        # The embedded broker comes back empty: its topics are made again, the memory's
+        # changelog too (Apache Kafka keeps them). The group's session expired meanwhile,
+        # so the worker rejoins and restores its memory from that changelog.
         again = start(brokers, port)
         ensure_topics(again.bootstrap, {t: 2 for t in (
-            topics.input, topics.decisions, topics.findings, topics.dead_letter)})
+            topics.input, topics.decisions, topics.findings, topics.dead_letter,
+            changelog_topic(topics.group))})
         after = [event(100_000 + i) for i in range(50)]
         cluster.produce(topics.input, after)
         wanted = {orjson.loads(e)["event_id"] for e in after}

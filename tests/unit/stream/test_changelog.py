@@ -7,7 +7,7 @@ from collections import deque
 from typing import Any
 
 import pytest
-from confluent_kafka import KafkaError, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from auditor.stream.changelog import RestoreFailed, Stall, read_to_end
 
@@ -123,3 +123,53 @@ def test_an_empty_partition_is_not_read() -> None:
     consumer = SlowConsumer(clock, high=0, per_call=100, step_s=1)
     assert list(read_to_end(consumer, "cl", 0, Stall(60, clock))) == []
     assert consumer.assigned == []
+
+
+class WaitingStall(Stall):
+    """A stall whose pauses move the fake clock instead of sleeping."""
+
+    def __init__(self, stall_s: float, clock: Clock) -> None:
+        super().__init__(stall_s, clock)
+        self.fake = clock
+
+    def wait(self, seconds: float) -> None:
+        self.fake.now += seconds
+
+
+class UnsettledConsumer(SlowConsumer):
+    """A cluster that does not know the partition for its first ``unknown`` asks."""
+
+    def __init__(self, clock: Clock, unknown: int, code: int) -> None:
+        super().__init__(clock, high=3, per_call=3, step_s=1)
+        self.unknown, self.code = unknown, code
+
+    def get_watermark_offsets(self, partition: TopicPartition,
+                              timeout: float) -> tuple[int, int]:
+        if self.unknown > 0:
+            self.unknown -= 1
+            raise KafkaException(KafkaError(self.code))
+        return 0, self.high
+
+
+def test_a_partition_the_cluster_does_not_know_yet_is_asked_again() -> None:
+    clock = Clock()
+    consumer = UnsettledConsumer(clock, unknown=4, code=KafkaError._UNKNOWN_PARTITION)
+    records = list(read_to_end(consumer, "cl", 0, WaitingStall(60, clock)))
+    assert [k for k, _ in records] == [b"k0", b"k1", b"k2"]
+    assert consumer.unknown == 0
+
+
+def test_a_partition_still_unknown_at_the_stall_limit_fails_the_restore() -> None:
+    clock = Clock()
+    consumer = UnsettledConsumer(clock, unknown=10_000, code=KafkaError._UNKNOWN_PARTITION)
+    with pytest.raises(RestoreFailed, match=r"cl\[0\]: end offset unknown"):
+        list(read_to_end(consumer, "cl", 0, WaitingStall(60, clock)))
+    assert 60 <= clock.now - 1000 < 61
+
+
+def test_an_error_that_waiting_cannot_cure_fails_at_once() -> None:
+    clock = Clock()
+    consumer = UnsettledConsumer(clock, unknown=1, code=KafkaError.TOPIC_AUTHORIZATION_FAILED)
+    with pytest.raises(RestoreFailed, match="end offset unknown"):
+        list(read_to_end(consumer, "cl", 0, WaitingStall(60, clock)))
+    assert clock.now == 1000
