@@ -40,6 +40,7 @@ EXPORTED = {
         "counter", ("policy", "rule", "kind", "severity", "effect", "team")),
     "auditor_transfers_total": ("counter", ("regime", "mechanism", "destination_country")),
     "auditor_invalid_events_total": ("counter", ("reason",)),
+    "auditor_rekeyed_events_total": ("counter", ()),
     "auditor_processing_latency_seconds": ("histogram", ()),
     "auditor_event_time_lag_seconds": ("histogram", ()),
     "auditor_consumer_lag": ("gauge", ("topic", "partition")),
@@ -100,6 +101,7 @@ def run_batch(metrics: WorkerMetrics, pipeline: Pipeline, raws: list[bytes]) -> 
     for offset, raw in enumerate(raws):
         source = replace(SOURCE, offset=offset)
         for decision, reason, _ in pipeline.process(raw, None, [], source):
+            assert decision is not None  # nothing is re-keyed without rules that remember
             metrics.observe(decision, reason, source)
 
 
@@ -230,6 +232,7 @@ def test_a_transfer_under_no_regime_is_counted_as_none_as_decisions_say(engine: 
     raw = event(1, origin={"location": "aws:us-east-1"},
                 destination={"location": "aws:ap-northeast-1"})
     (decision, _, _), = pipeline.process(raw, None, [], SOURCE)
+    assert decision is not None
     assert decision.transfer is not None
     assert decision.transfer.regime == "none"
     run_batch(metrics, pipeline, [raw])
