@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from auditor.events.flow import Event
-from auditor.events.keys import partition_key
+from auditor.events.keys import event_key
 from auditor.kafka_partitioner import partition_of
 
 # Where a forwarded event was read: its decisions carry this provenance, so a decision
@@ -75,7 +75,7 @@ class Rekey:
         An event with no key (no tenant, subject or event id: impossible for a valid
         event) stays where it is: such records are spread at random by producers anyway.
         """
-        key = partition_key(event.value)
+        key = event_key(event)
         if key is None:
             return None
         cache = self._cache

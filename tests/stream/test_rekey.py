@@ -15,10 +15,12 @@ from auditor.events.keys import partition_key
 from auditor.intake import BATCH_CONTENT_TYPE
 from auditor.kafka_partitioner import partition_of
 from auditor.policy import load_policy
+from auditor.stream.app import create_app
 from auditor.stream.batches import Batcher
 from auditor.stream.memory import PartitionMemory
 from auditor.stream.pipeline import H_BATCH_INDEX, H_VIA, Output, Pipeline, Source
 from auditor.stream.rekey import H_INDEX, H_OFFSET, H_PARTITION, H_TOPIC, Rekey, origin
+from auditor.stream.settings import Settings
 from auditor.stream.sink import MemorySink
 from auditor.stream.source import Record
 
@@ -289,3 +291,14 @@ def test_a_policy_without_memory_decides_in_place(tmp_path: Path) -> None:
 
 def _source(record: Record) -> Source:
     return Source(record.topic, record.partition, record.offset, record.timestamp_ms)
+
+
+def test_the_app_decides_with_the_rekey_it_is_given(tmp_path: Path) -> None:
+    rekey = Rekey(REPARTITION, PARTITIONS)
+    counted: list[int] = []
+    app = create_app(Settings(worker_id="w"), engine(tmp_path), sink=MemorySink(),
+                     rekey=rekey, on_rekeyed=counted.append)
+    batcher = app.decide_service.batcher
+    assert batcher.pipeline.rekey is rekey
+    assert batcher.on_rekeyed == counted.append
+    app.datadir.cleanup()

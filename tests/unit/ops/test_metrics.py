@@ -267,6 +267,15 @@ def test_alert_results_are_counted(engine: Engine) -> None:
             for r in ("sent", "failed", "dropped")] == [3, 2, 40]
 
 
+def test_re_keyed_events_are_counted(engine: Engine) -> None:
+    registry = CollectorRegistry()
+    metrics = WorkerMetrics(registry, engine)
+    assert samples(registry)[("auditor_rekeyed_events_total", ())] == 0  # a series from 0
+    metrics.count_rekeyed(3)
+    metrics.count_rekeyed(4)
+    assert value(registry, "auditor_rekeyed_events_total") == 7
+
+
 def test_violations_go_to_the_alert_hook_grouped_by_flow_after_delivery(engine: Engine) -> None:
     received: list[list[Any]] = []
     metrics = WorkerMetrics(CollectorRegistry(), engine, on_violations=received.append)
