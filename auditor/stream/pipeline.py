@@ -122,10 +122,9 @@ class Pipeline:
         """
         rekey = self.rekey
         stream = source.partition  # whose memory decides it
-        forwarding = rekey is not None and source.topic != rekey.topic
-        first = None
-        if rekey is not None and not forwarding:
-            first = origin(headers)
+        # Input is placed by its key; what comes from the repartition topic is where it goes.
+        placing = rekey if rekey is not None and source.topic != rekey.topic else None
+        first = origin(headers) if rekey is not None and placing is None else None
         if first is not None:
             headers = first.headers
             via = f"{source.topic}/{source.partition}/{source.offset}".encode()
@@ -151,14 +150,13 @@ class Pipeline:
         # The record's Kafka timestamp is its clock: no event in it may be far ahead of it.
         clock = None if source.timestamp_ms is None else source.timestamp_ms / 1000
         for index, raw in items:
-            if forwarding:
-                assert rekey is not None
+            if placing is not None:
                 item = intake.read(raw)
                 if clock is not None:
                     item = intake.in_time(item, clock)
                 # Only a valid event has a key to go by: invalid input stays here.
                 if type(item) is Event:
-                    moved = rekey.misplaced(item, stream)
+                    moved = placing.misplaced(item, stream)
                     if moved is not None:
                         marks = forward_headers(headers, source.topic, source.partition,
                                                 source.offset, source.timestamp_ms,
