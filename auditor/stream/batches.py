@@ -109,6 +109,8 @@ class Batcher:
     def decide(self, taken_at: float) -> Batch:
         """Decide pending records, oldest first, until ``max_events`` events are decided."""
         process = self.pipeline.process
+        rekey = self.pipeline.rekey
+        source_of = self.pipeline.source_of
         observe = self.observe
         memory = self.memory
         records: list[Record] = []
@@ -120,13 +122,16 @@ class Batcher:
             rec = pending.popleft()
             records.append(rec)
             source = Source(rec.topic, rec.partition, rec.offset, rec.timestamp_ms)
+            # Observers see where a re-keyed event was first read (alerts name it there).
+            seen = source if rekey is None or rec.topic != rekey.topic else source_of(
+                rec.topic, rec.partition, rec.offset, rec.timestamp_ms, rec.headers)
             for decision, reason, outs in process(rec.value, rec.key, rec.headers, source):
                 outputs.extend(outs)
                 events += 1
                 if decision is None:  # forwarded to its key's partition, decided there
                     forwarded += 1
                 elif observe is not None:
-                    observe(decision, reason, source)
+                    observe(decision, reason, seen)
         if memory is not None:
             # The memory's changes travel with the batch: state before offsets.
             outputs.extend(memory.changes())

@@ -48,12 +48,20 @@ _CONVERTER_CODES = frozenset({"not_json", "not_utf8", "too_deep", "too_large"})
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a record came from."""
+    """Where a record came from. ``stream``: the partition whose memory decided it, when
+    not ``partition`` (a re-keyed event, first read here, decided from that partition of
+    the repartition topic)."""
 
     topic: str
     partition: int
     offset: int
     timestamp_ms: int | None = None
+    stream: int | None = None
+
+    @property
+    def memory(self) -> int:
+        """The partition whose memory decided the record."""
+        return self.partition if self.stream is None else self.stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,19 @@ class Pipeline:
         new policy version, taken between batches: auditor.stream.rollout)."""
         self.engine = engine
         self.decider.engine = engine
+
+    def source_of(self, topic: str, partition: int, offset: int, timestamp_ms: int | None,
+                  headers: Headers) -> Source:
+        """Where a record was first read: for one the worker forwarded to the repartition
+        topic, where it was read before (with ``stream`` its partition there), else itself.
+        What decisions name (their ``auditor.source.*`` headers) and observers see."""
+        rekey = self.rekey
+        if rekey is not None and topic == rekey.topic:
+            first = origin(headers)
+            if first is not None:
+                return Source(first.topic, first.partition, first.offset, first.timestamp_ms,
+                              partition)
+        return Source(topic, partition, offset, timestamp_ms)
 
     def process(
         self,

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from auditor.engine import Decider, Engine, decide_all
+from auditor.engine import Decider, Decision, Engine, decide_all
 from auditor.events.keys import partition_key
 from auditor.intake import BATCH_CONTENT_TYPE
 from auditor.kafka_partitioner import partition_of
@@ -139,18 +139,26 @@ def decisions(sink: MemorySink) -> dict[str, dict[str, object]]:
     return out
 
 
-def worker(folder: Path, policy: str = POLICY, *, rekeyed: bool = True
+def worker(folder: Path, policy: str = POLICY, *, rekeyed: bool = True,
+           observed: list[tuple[str, Source]] | None = None
            ) -> tuple[Batcher, MemorySink, list[int]]:
     rekey = Rekey(REPARTITION, PARTITIONS) if rekeyed else None
     pipeline = Pipeline(engine(folder, policy), memory=PartitionMemory(), rekey=rekey)
     sink = MemorySink()
     counted: list[int] = []
-    return Batcher(pipeline, sink, max_events=100, on_rekeyed=counted.append), sink, counted
+
+    def observe(decision: Decision, reason: str | None, source: Source) -> None:
+        if observed is not None:
+            observed.append((decision.event_id or "", source))
+
+    return Batcher(pipeline, sink, max_events=100, on_rekeyed=counted.append,
+                   observe=observe), sink, counted
 
 
 def test_events_keyed_by_job_are_decided_in_their_tenants_partition(tmp_path: Path) -> None:
     log = Log()
-    batcher, sink, counted = worker(tmp_path)
+    observed: list[tuple[str, Source]] = []
+    batcher, sink, counted = worker(tmp_path, observed=observed)
     produced = produce_by_job(log, 0)
     log.run(batcher, sink)
     produced += produce_by_job(log, 1)
@@ -172,6 +180,14 @@ def test_events_keyed_by_job_are_decided_in_their_tenants_partition(tmp_path: Pa
         assert out.key is not None
         assert out.partition == partition_of(out.key, PARTITIONS)
         assert out.key == partition_key(orjson.loads(out.value or b""))
+    # Observers (alerts, shadow mode) see where each event was read, and whose memory
+    # decided it.
+    assert sorted(e for e, _ in observed) == sorted(decided)
+    for event_id, source in observed:
+        assert source.topic == INPUT
+        tenant = event_id.rsplit("-e", 1)[0]
+        assert source.memory == partition_of(tenant.encode(), PARTITIONS)
+    assert any(source.stream is not None for _, source in observed)
 
 
 def test_without_rekeying_changes_across_partitions_are_missed(tmp_path: Path) -> None:
