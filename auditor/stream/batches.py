@@ -24,7 +24,8 @@ WARN_EVERY_S = 60.0
 # Called with every decision and its invalid-input reason (metrics hook).
 Observer = Callable[[Decision, "str | None", Source], None]
 # Called once per batch when its outputs are acknowledged: (input records, when the first
-# was taken on the monotonic clock, when the batch was decided on the wall clock).
+# was taken on the monotonic clock, when the batch was decided on the wall clock). A record
+# whose events were all re-keyed counts when it is read again from the repartition topic.
 Delivered = Callable[[int, float, float], None]
 # Called once per delivered batch with how many of its events were forwarded to their
 # key's partition (auditor.stream.rekey), when there were any.
@@ -46,6 +47,8 @@ class Batch:
     decided_at: float
     # Events forwarded to the repartition topic rather than decided (they count in events).
     forwarded: int = 0
+    # Records wholly forwarded: decided when read again, so counted (latency) only then.
+    passed_on: int = 0
 
 
 class BatchHook:
@@ -117,6 +120,7 @@ class Batcher:
         outputs: list[Output] = []
         events = 0
         forwarded = 0
+        passed_on = 0
         pending = self.pending
         while pending and events < self.max_events:
             rec = pending.popleft()
@@ -125,17 +129,23 @@ class Batcher:
             # Observers see where a re-keyed event was first read (alerts name it there).
             seen = source if rekey is None or rec.topic != rekey.topic else source_of(
                 rec.topic, rec.partition, rec.offset, rec.timestamp_ms, rec.headers)
+            decided = moved = 0
             for decision, reason, outs in process(rec.value, rec.key, rec.headers, source):
                 outputs.extend(outs)
                 events += 1
                 if decision is None:  # forwarded to its key's partition, decided there
-                    forwarded += 1
-                elif observe is not None:
+                    moved += 1
+                    continue
+                decided += 1
+                if observe is not None:
                     observe(decision, reason, seen)
+            if moved:
+                forwarded += moved
+                passed_on += not decided
         if memory is not None:
             # The memory's changes travel with the batch: state before offsets.
             outputs.extend(memory.changes())
-        return Batch(records, outputs, events, taken_at, time.time(), forwarded)
+        return Batch(records, outputs, events, taken_at, time.time(), forwarded, passed_on)
 
     async def deliver(self, batch: Batch, commit: Commit | None = None) -> None:
         """Deliver the batch's outputs, retrying while Kafka is away (a broker restart);
@@ -177,7 +187,8 @@ class Batcher:
         self.health.kafka_working("outputs")
         try:
             if self.on_delivered is not None:
-                self.on_delivered(len(batch.records), batch.taken_at, batch.decided_at)
+                self.on_delivered(len(batch.records) - batch.passed_on, batch.taken_at,
+                                  batch.decided_at)
             if batch.forwarded and self.on_rekeyed is not None:
                 self.on_rekeyed(batch.forwarded)
         except Exception:  # metrics must never cost a decision

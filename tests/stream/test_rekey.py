@@ -140,7 +140,8 @@ def decisions(sink: MemorySink) -> dict[str, dict[str, object]]:
 
 
 def worker(folder: Path, policy: str = POLICY, *, rekeyed: bool = True,
-           observed: list[tuple[str, Source]] | None = None
+           observed: list[tuple[str, Source]] | None = None,
+           timed: list[int] | None = None,
            ) -> tuple[Batcher, MemorySink, list[int]]:
     rekey = Rekey(REPARTITION, PARTITIONS) if rekeyed else None
     pipeline = Pipeline(engine(folder, policy), memory=PartitionMemory(), rekey=rekey)
@@ -151,14 +152,19 @@ def worker(folder: Path, policy: str = POLICY, *, rekeyed: bool = True,
         if observed is not None:
             observed.append((decision.event_id or "", source))
 
+    def delivered(records: int, taken_at: float, decided_at: float) -> None:
+        if timed is not None:
+            timed.append(records)
+
     return Batcher(pipeline, sink, max_events=100, on_rekeyed=counted.append,
-                   observe=observe), sink, counted
+                   observe=observe, on_delivered=delivered), sink, counted
 
 
 def test_events_keyed_by_job_are_decided_in_their_tenants_partition(tmp_path: Path) -> None:
     log = Log()
     observed: list[tuple[str, Source]] = []
-    batcher, sink, counted = worker(tmp_path, observed=observed)
+    timed: list[int] = []
+    batcher, sink, counted = worker(tmp_path, observed=observed, timed=timed)
     produced = produce_by_job(log, 0)
     log.run(batcher, sink)
     produced += produce_by_job(log, 1)
@@ -188,6 +194,8 @@ def test_events_keyed_by_job_are_decided_in_their_tenants_partition(tmp_path: Pa
         tenant = event_id.rsplit("-e", 1)[0]
         assert source.memory == partition_of(tenant.encode(), PARTITIONS)
     assert any(source.stream is not None for _, source in observed)
+    # Latency counts each event's record once: where it was decided.
+    assert sum(timed) == len(produced)
 
 
 def test_without_rekeying_changes_across_partitions_are_missed(tmp_path: Path) -> None:
