@@ -5,12 +5,13 @@ Rules that remember keep their memory per input partition, so they need all of a
 tenant's (else a subject's) events in one partition. Producers that key otherwise (the
 OpenLineage client keys by job: ``run:<namespace>/<job>``) spread a tenant over several.
 For a policy with such rules, the worker computes each decoded event's partition as
-``auditor emit`` would place it (``partition_key`` under Kafka's default partitioner);
-an event found elsewhere is forwarded, its bytes and headers unchanged plus the
-``auditor.rekey.*`` markers, to that partition of ``<group>.auditor.repartition``, which
-the worker also consumes (as Faust's ``group_by`` does). Partition N of both topics
-belongs to one worker (the consumer's ``range`` assignor), so the forwarded event meets
-the memory of partition N. docs/worker.md#re-keying says what it costs.
+``auditor emit`` would place it (``event_key``, the emitter's ``partition_key``, under
+Kafka's default partitioner); an event found elsewhere is forwarded, its bytes and
+headers unchanged plus the ``auditor.rekey.*`` markers, to that partition of
+``<group>.auditor.repartition``, which the worker also consumes (as Faust's ``group_by``
+does). Partition N of both topics belongs to one worker (the consumer's ``range``
+assignor), so the forwarded event meets the memory of partition N.
+docs/worker.md#re-keying says what it costs.
 """
 
 from __future__ import annotations
