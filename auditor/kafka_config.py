@@ -80,8 +80,12 @@ def worker_logging() -> Config:
     return {"logger": kafka_log(), "log.connection.close": False}
 
 
-def worker_consumer(settings: Settings) -> Config:
+def worker_consumer(settings: Settings, *, co_partitioned: bool = False) -> Config:
     """The worker's input consumer.
+
+    ``co_partitioned`` (re-keying: it reads the repartition topic too): partition N of
+    every topic it reads goes to one member, which only the ``range`` assignor promises
+    (docs/worker.md#re-keying).
 
     At least once: offsets are stored only for records whose outputs are delivered, and
     librdkafka commits stored offsets every ``commit_interval_s``, on rebalance and on
@@ -97,7 +101,8 @@ def worker_consumer(settings: Settings) -> Config:
         "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
         # Cooperative: a rebalance moves only the partitions that change owner; the others
         # keep being decided (and keep their memory) meanwhile.
-        "partition.assignment.strategy": settings.partition_assignment_strategy,
+        "partition.assignment.strategy": "range" if co_partitioned
+        else settings.partition_assignment_strategy,
         # An event at a partition's end: readiness waits for each assigned partition's
         # first fetch to return, a record or this (auditor.stream.health).
         "enable.partition.eof": True,

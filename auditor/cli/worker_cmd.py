@@ -6,6 +6,7 @@ import gc
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from auditor.printable import PrintableFormatter
 from auditor.stream.local_profile import apply_local_profile, describe
 from auditor.stream.memory import changelog_topic
 from auditor.stream.processes import process_count, run_processes
+from auditor.stream.rekey import Rekey, repartition_topic
 from auditor.stream.settings import Settings
 from auditor.stream.source import partitions_of
 
@@ -30,14 +32,23 @@ from auditor.stream.source import partitions_of
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
-def prepare_topics(settings: Settings, *, memory: bool = False) -> str | None:
+@dataclass(frozen=True)
+class Prepared:
+    """What the worker learnt while it prepared its topics."""
+
+    cluster_id: str | None  # the cluster id the broker reports (the local profile's cue)
+    rekey: Rekey | None  # where re-keyed events go (auditor.stream.rekey), else None
+
+
+def prepare_topics(settings: Settings, *, memory: bool = False) -> Prepared:
     """Wait for the cluster and create the worker's topics; exit 1 with a clear message.
-    Returns the cluster id the broker reports.
 
     With ``memory``, also the memory's compacted changelog topic, with as many partitions
-    as the input topics (its partition N holds input partition N's memory).
+    as the input topics (its partition N holds input partition N's memory), and unless
+    ``AUDITOR_REKEY=off`` the repartition topic, as many again.
     """
     config = kafka_config.connection(settings)
+    rekey = None
     try:
         cluster_id = wait_for_broker(settings.bootstrap_servers, timeout=30,
                                      client_config=config)
@@ -48,19 +59,25 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> str | None:
                 names.append(settings.shadow_topic)
             ensure_topics(settings.bootstrap_servers, dict.fromkeys(names, settings.partitions),
                           replication=settings.replication, client_config=config)
-            if memory:
-                count = input_partitions(settings, config)
+        if memory:
+            count = input_partitions(settings, config)
+            if settings.rekey == "auto":
+                rekey = Rekey(repartition_topic(settings.group_id), count)
+            if settings.create_topics:
                 ensure_topics(settings.bootstrap_servers,
                               {changelog_topic(settings.group_id): count},
                               replication=settings.replication, client_config=config,
                               config={"cleanup.policy": "compact"})
+                if rekey is not None:
+                    ensure_topics(settings.bootstrap_servers, {rekey.topic: count},
+                                  replication=settings.replication, client_config=config)
     except BrokerConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except BrokerError as exc:
         click.echo(f"error: Kafka at {settings.bootstrap_servers}: {exc}", err=True)
         sys.exit(1)
-    return cluster_id
+    return Prepared(cluster_id, rekey)
 
 
 def input_partitions(settings: Settings, config: dict[str, Any]) -> int:
@@ -128,7 +145,8 @@ def run_worker(settings: Settings) -> None:
         # Auditing matters more than its metrics: go on; Prometheus sees this target down.
         click.echo(f"warning: auditor worker {settings.worker_id}: no /metrics: {exc}",
                    err=True)
-    cluster_id = prepare_topics(settings, memory=engine.memory is not None)
+    prepared = prepare_topics(settings, memory=engine.memory is not None)
+    cluster_id, rekey = prepared.cluster_id, prepared.rekey
     settings, changes = apply_local_profile(settings, cluster_id)
     if changes:
         click.echo(f"auditor worker {settings.worker_id}: embedded broker (cluster id "
@@ -139,7 +157,12 @@ def run_worker(settings: Settings) -> None:
     rollout = rollout_parts(settings, engine, telemetry)
     app = create_app(settings, engine, observe=rollout.observing(metrics.observe),
                      on_delivered=metrics.delivered, report_lag=metrics.set_consumer_lag,
-                     health=telemetry.health, hooks=rollout.hooks)
+                     health=telemetry.health, hooks=rollout.hooks, rekey=rekey,
+                     on_rekeyed=metrics.count_rekeyed)
+    if rekey is not None:
+        click.echo(f"auditor worker {settings.worker_id}: events in a partition other than "
+                   f"their key's are re-keyed through {rekey.topic} ({rekey.partitions} "
+                   "partitions; partitions assigned with range)", err=True)
     if telemetry.start_alerts() is not None:
         click.echo(f"auditor worker {settings.worker_id}: violation alerts to "
                    f"{settings.alertmanager_url}", err=True)

@@ -78,6 +78,7 @@ class WorkerMetrics(SnapshotCollector):
         self.alerts = dict.fromkeys(ALERT_RESULTS, 0)
         self.reloads = dict.fromkeys(RELOAD_RESULTS, 0)
         self.reload_failing = 0
+        self.rekeyed = 0
         self.latency = BatchHistogram(LATENCY_BUCKETS)
         self.event_lag = BatchHistogram(EVENT_LAG_BUCKETS)
         self.consumer_lag: dict[tuple[str, int], int] = {}
@@ -195,6 +196,11 @@ class WorkerMetrics(SnapshotCollector):
         with self._lock:
             self.reload_failing = int(failing)
 
+    def count_rekeyed(self, n: int) -> None:
+        """``n`` events of a delivered batch were forwarded to their key's partition."""
+        with self._lock:
+            self.rekeyed += n
+
     def count_alerts(self, result: str, n: int) -> None:
         """Alert pushes by result: sent, failed or dropped."""
         with self._lock:
@@ -236,6 +242,12 @@ class WorkerMetrics(SnapshotCollector):
         for reason, n in self.invalid.items():
             invalid.add_metric([reason], n)
         yield invalid
+        yield CounterMetricFamily(
+            "auditor_rekeyed_events_total",
+            "Events read in a partition other than their key's and forwarded to it through "
+            "the repartition topic, to be decided there (rules that remember).",
+            value=self.rekeyed,
+        )
         yield self._histogram(
             "auditor_processing_latency_seconds",
             "Record consumed by the worker to its outputs acknowledged by the broker.",

@@ -22,12 +22,20 @@ from faust.app.base import BootStrategy
 
 from auditor import kafka_config
 from auditor.engine import Engine
-from auditor.stream.batches import BatchAbandoned, Batcher, BatchHook, Delivered, Observer
+from auditor.stream.batches import (
+    BatchAbandoned,
+    Batcher,
+    BatchHook,
+    Delivered,
+    Observer,
+    Rekeyed,
+)
 from auditor.stream.changelog import RestoreFailed, read_partition
 from auditor.stream.health import Health
 from auditor.stream.lag import LagMonitor
 from auditor.stream.memory import PartitionMemory, changelog_topic
 from auditor.stream.pipeline import Pipeline
+from auditor.stream.rekey import Rekey
 from auditor.stream.settings import Settings
 from auditor.stream.sink import Commit, KafkaSink, Sink
 from auditor.stream.source import KafkaSource, Rebalance, Record, SourceError
@@ -224,6 +232,8 @@ def create_app(
     report_lag: LagReport | None = None,
     health: Health | None = None,
     hooks: Sequence[BatchHook] = (),
+    rekey: Rekey | None = None,
+    on_rekeyed: Rekeyed | None = None,
 ) -> WorkerApp:
     """A Faust app deciding every record of ``settings.input_topics`` with ``engine``.
 
@@ -236,6 +246,9 @@ def create_app(
     every ``consumer_lag_interval_s``); an error in the last two is logged,
     never fatal. ``health`` (``app.health``) follows the partitions assigned and restored.
     ``hooks`` run on the batch loop between batches (auditor.stream.batches.BatchHook).
+    ``rekey`` (for a policy with rules that remember): events in a partition other than
+    their key's are forwarded to it through ``rekey.topic``, which the source also reads
+    (auditor.stream.rekey); ``on_rekeyed`` counts them per delivered batch.
     """
     # Faust makes a data directory for tables and stores; the worker keeps none there (its
     # memory is restored from the changelog topic), so a private temporary one will do.
@@ -257,18 +270,21 @@ def create_app(
     }
     if memory is not None:
         topics["changelog"] = changelog_topic(settings.group_id)
+    if rekey is not None:
+        topics["repartition"] = rekey.topic
     out = sink or _kafka_sink(settings, topics)
     pipeline = Pipeline(engine, memory=memory, worker_id=settings.worker_id,
                         max_event_bytes=settings.max_event_bytes,
-                        max_ahead_s=settings.event_time_max_ahead_s)
+                        max_ahead_s=settings.event_time_max_ahead_s, rekey=rekey)
     app.health = health or Health()
     batcher = Batcher(pipeline, out, max_events=settings.batch_max,
-                      observe=observe, on_delivered=on_delivered,
+                      observe=observe, on_delivered=on_delivered, on_rekeyed=on_rekeyed,
                       outage_limit_s=settings.kafka_outage_limit_s, health=app.health)
 
     def kafka_source(on_assign: Rebalance, on_revoke: Rebalance) -> Source:
         return KafkaSource(settings, on_assign=on_assign, on_revoke=on_revoke,
-                           health=app.health)
+                           health=app.health,
+                           repartition_topic=rekey.topic if rekey is not None else None)
 
     service = DecideService(batcher, source or kafka_source, settings, app, health=app.health,
                             report_lag=report_lag, hooks=hooks)

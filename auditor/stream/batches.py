@@ -24,8 +24,12 @@ WARN_EVERY_S = 60.0
 # Called with every decision and its invalid-input reason (metrics hook).
 Observer = Callable[[Decision, "str | None", Source], None]
 # Called once per batch when its outputs are acknowledged: (input records, when the first
-# was taken on the monotonic clock, when the batch was decided on the wall clock).
+# was taken on the monotonic clock, when the batch was decided on the wall clock). A record
+# whose events were all re-keyed counts when it is read again from the repartition topic.
 Delivered = Callable[[int, float, float], None]
+# Called once per delivered batch with how many of its events were forwarded to their
+# key's partition (auditor.stream.rekey), when there were any.
+Rekeyed = Callable[[int], None]
 
 
 class BatchAbandoned(RuntimeError):
@@ -41,6 +45,10 @@ class Batch:
     events: int
     taken_at: float
     decided_at: float
+    # Events forwarded to the repartition topic rather than decided (they count in events).
+    forwarded: int = 0
+    # Records wholly forwarded: decided when read again, so counted (latency) only then.
+    passed_on: int = 0
 
 
 class BatchHook:
@@ -81,6 +89,7 @@ class Batcher:
         max_events: int,
         observe: Observer | None = None,
         on_delivered: Delivered | None = None,
+        on_rekeyed: Rekeyed | None = None,
         retry_pause_s: float = 1.0,
         outage_limit_s: float = 600.0,
         health: Health | None = None,
@@ -92,6 +101,7 @@ class Batcher:
         self.memory = pipeline.memory
         self.observe = observe
         self.on_delivered = on_delivered
+        self.on_rekeyed = on_rekeyed
         self.retry_pause_s = retry_pause_s
         self.outage_limit_s = outage_limit_s
         self.health = health or Health()
@@ -102,25 +112,40 @@ class Batcher:
     def decide(self, taken_at: float) -> Batch:
         """Decide pending records, oldest first, until ``max_events`` events are decided."""
         process = self.pipeline.process
+        rekey = self.pipeline.rekey
+        source_of = self.pipeline.source_of
         observe = self.observe
         memory = self.memory
         records: list[Record] = []
         outputs: list[Output] = []
         events = 0
+        forwarded = 0
+        passed_on = 0
         pending = self.pending
         while pending and events < self.max_events:
             rec = pending.popleft()
             records.append(rec)
             source = Source(rec.topic, rec.partition, rec.offset, rec.timestamp_ms)
+            # Observers see where a re-keyed event was first read (alerts name it there).
+            seen = source if rekey is None or rec.topic != rekey.topic else source_of(
+                rec.topic, rec.partition, rec.offset, rec.timestamp_ms, rec.headers)
+            decided = moved = 0
             for decision, reason, outs in process(rec.value, rec.key, rec.headers, source):
                 outputs.extend(outs)
                 events += 1
+                if decision is None:  # forwarded to its key's partition, decided there
+                    moved += 1
+                    continue
+                decided += 1
                 if observe is not None:
-                    observe(decision, reason, source)
+                    observe(decision, reason, seen)
+            if moved:
+                forwarded += moved
+                passed_on += not decided
         if memory is not None:
             # The memory's changes travel with the batch: state before offsets.
             outputs.extend(memory.changes())
-        return Batch(records, outputs, events, taken_at, time.time())
+        return Batch(records, outputs, events, taken_at, time.time(), forwarded, passed_on)
 
     async def deliver(self, batch: Batch, commit: Commit | None = None) -> None:
         """Deliver the batch's outputs, retrying while Kafka is away (a broker restart);
@@ -160,11 +185,14 @@ class Batcher:
             log.warning("outputs delivered again after %.0f s and %d attempts",
                         self.clock() - started, attempt)
         self.health.kafka_working("outputs")
-        if self.on_delivered is not None:
-            try:
-                self.on_delivered(len(batch.records), batch.taken_at, batch.decided_at)
-            except Exception:  # metrics must never cost a decision
-                log.exception("metrics hook failed")
+        try:
+            if self.on_delivered is not None:
+                self.on_delivered(len(batch.records) - batch.passed_on, batch.taken_at,
+                                  batch.decided_at)
+            if batch.forwarded and self.on_rekeyed is not None:
+                self.on_rekeyed(batch.forwarded)
+        except Exception:  # metrics must never cost a decision
+            log.exception("metrics hook failed")
 
     def forget(self, partitions: Iterable[int]) -> None:
         """Partitions taken away: drop their undecided records and their memory."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from auditor.engine import Decider, Decision, Engine
+from auditor.events.flow import Event
 from auditor.events.invalid import CODES
 from auditor.events.keys import partition_key
 from auditor.intake import (
@@ -18,6 +19,7 @@ from auditor.intake import (
     is_batch,
 )
 from auditor.memory import DictStores
+from auditor.stream.rekey import Rekey, forward_headers, origin
 
 if TYPE_CHECKING:
     from auditor.stream.memory import PartitionMemory
@@ -36,6 +38,8 @@ H_EXC_MESSAGE = "__connect.errors.exception.message"
 H_BATCH_INDEX = "auditor.batch.index"
 H_TRUNCATED = "auditor.dlq.original.bytes"
 H_SHA256 = "auditor.dlq.original.sha256"
+# On a decision made from the repartition topic: where it was read (topic/partition/offset).
+H_VIA = "auditor.rekey.via"
 # The invalid-input codes (a metric label, the dead-letter exception class header).
 REASONS = tuple(CODES)
 # Codes of input that never got as far as being JSON (Kafka Connect's converter stage).
@@ -44,17 +48,26 @@ _CONVERTER_CODES = frozenset({"not_json", "not_utf8", "too_deep", "too_large"})
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a record came from."""
+    """Where a record came from. ``stream``: the partition whose memory decided it, when
+    not ``partition`` (a re-keyed event, first read here, decided from that partition of
+    the repartition topic)."""
 
     topic: str
     partition: int
     offset: int
     timestamp_ms: int | None = None
+    stream: int | None = None
+
+    @property
+    def memory(self) -> int:
+        """The partition whose memory decided the record."""
+        return self.partition if self.stream is None else self.stream
 
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """A record to produce: ``kind`` is decision, finding, dead_letter or changelog.
+    """A record to produce: ``kind`` is decision, finding, dead_letter, changelog or
+    repartition (an event forwarded to its key's partition: auditor.stream.rekey).
 
     ``value`` None is a tombstone (changelog only); ``partition`` None lets the producer's
     partitioner place the record by its key.
@@ -79,8 +92,12 @@ class Pipeline:
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         max_ahead_s: float = DEFAULT_MAX_AHEAD_S,
         max_copied_bytes: int = 262_144,
+        rekey: Rekey | None = None,
     ) -> None:
         self.engine = engine
+        # Events in a partition other than their key's are forwarded to it (None: decided
+        # where they are, as for a policy without rules that remember).
+        self.rekey = rekey
         # The memory of rules that remember, one store per input partition (None: the
         # policy has no such rule).
         self.memory = memory
@@ -97,16 +114,42 @@ class Pipeline:
         self.engine = engine
         self.decider.engine = engine
 
+    def source_of(self, topic: str, partition: int, offset: int, timestamp_ms: int | None,
+                  headers: Headers) -> Source:
+        """Where a record was first read: for one the worker forwarded to the repartition
+        topic, where it was read before (with ``stream`` its partition there), else itself.
+        What decisions name (their ``auditor.source.*`` headers) and observers see."""
+        rekey = self.rekey
+        if rekey is not None and topic == rekey.topic:
+            first = origin(headers)
+            if first is not None:
+                return Source(first.topic, first.partition, first.offset, first.timestamp_ms,
+                              partition)
+        return Source(topic, partition, offset, timestamp_ms)
+
     def process(
         self,
         value: bytes | None,
         key: bytes | None,
         headers: Headers,
         source: Source,
-    ) -> Iterator[tuple[Decision, str | None, list[Output]]]:
+    ) -> Iterator[tuple[Decision | None, str | None, list[Output]]]:
         """Decisions and output records for one input record (several for a batch):
-        (decision, invalid-input code or None, outputs), deadline decisions first."""
-        header_map = dict(headers)
+        (decision, invalid-input code or None, outputs), deadline decisions first.
+
+        With re-keying, an event that belongs to another partition is not decided here:
+        it yields (None, None, [its repartition record]); one read from the repartition
+        topic is decided with the provenance of where it was first read.
+        """
+        rekey = self.rekey
+        stream = source.partition  # whose memory decides it
+        # Input is placed by its key; what comes from the repartition topic is where it goes.
+        placing = rekey if rekey is not None and source.topic != rekey.topic else None
+        first = origin(headers) if rekey is not None and placing is None else None
+        if first is not None:
+            headers = first.headers
+            via = f"{source.topic}/{source.partition}/{source.offset}".encode()
+            source = Source(first.topic, first.partition, first.offset, first.timestamp_ms)
         provenance = [
             ("auditor.source.topic", source.topic.encode()),
             ("auditor.source.partition", str(source.partition).encode()),
@@ -115,13 +158,36 @@ class Pipeline:
         ]
         if source.timestamp_ms is not None:
             provenance.append(("auditor.source.timestamp", str(source.timestamp_ms).encode()))
-        batch = is_batch(header_map)
-        items = batch_lines(value or b"") if batch else [(0, value or b"")]
+        if first is not None:
+            provenance.append((H_VIA, via))
+            # A forwarded record holds one event, a line of a batch record or not.
+            batch = first.line is not None
+            items = [(first.line or 0, value or b"")]
+        else:
+            batch = is_batch(dict(headers))
+            items = batch_lines(value or b"") if batch else [(0, value or b"")]
         decider = self.decider
+        intake = decider.intake
         # The record's Kafka timestamp is its clock: no event in it may be far ahead of it.
         clock = None if source.timestamp_ms is None else source.timestamp_ms / 1000
         for index, raw in items:
-            step = decider.raw(raw, source.partition, clock=clock)
+            if placing is not None:
+                item = intake.read(raw)
+                if clock is not None:
+                    item = intake.in_time(item, clock)
+                # Only a valid event has a key to go by: invalid input stays here.
+                if type(item) is Event:
+                    moved = placing.misplaced(item, stream)
+                    if moved is not None:
+                        marks = forward_headers(headers, source.topic, source.partition,
+                                                source.offset, source.timestamp_ms,
+                                                index if batch else None)
+                        yield None, None, [Output("repartition", moved.key, raw, marks,
+                                                  moved.partition)]
+                        continue
+                step = decider.item(item, stream)
+            else:
+                step = decider.raw(raw, stream, clock=clock)
             for deadline in step.deadlines:
                 record = deadline.to_json()
                 yield (

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     group_instance_id: str | None = None
     partition_assignment_strategy: Literal["cooperative-sticky", "range", "roundrobin"] = \
         "cooperative-sticky"
+    # Re-keying (docs/worker.md#re-keying): for a policy with rules that remember, "auto"
+    # forwards events found in a partition other than their key's to it, through the
+    # repartition topic (the consumer then assigns with "range"); "off": decide in place.
+    rekey: Literal["auto", "off"] = "auto"
     # exactly_once: outputs and input offsets in one transaction per batch (Apache Kafka);
     # at_least_once: outputs first, then offsets (a broker without transactions).
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"

@@ -183,7 +183,8 @@ class Shadow(BatchHook):
         rules: Counter[tuple[str, str]] = Counter()
         records: list[tuple[bytes | None, bytes]] = []
         for live, source in items:
-            candidate = decider.value(live.event, source.partition).decision
+            # The live decision's memory: a re-keyed event's is not where it was read.
+            candidate = decider.value(live.event, source.memory).decision
             key = (id(live.outcome), id(candidate.outcome))
             compared = memo.get(key)
             if compared is None:

@@ -141,7 +141,7 @@ class MemorySink:
 
     def __init__(self) -> None:
         self.records: dict[str, list[Output]] = {
-            "decision": [], "finding": [], "dead_letter": [], "changelog": []
+            "decision": [], "finding": [], "dead_letter": [], "changelog": [], "repartition": []
         }
         self.fail_next = False
         self.commits: list[Commit] = []

@@ -78,14 +78,17 @@ class KafkaSource:
         on_assign: Rebalance | None = None,
         on_revoke: Rebalance | None = None,
         health: Health | None = None,
+        repartition_topic: str | None = None,
     ) -> None:
-        self.topics = list(settings.input_topics)
+        # With re-keying, the repartition topic is read too (auditor.stream.rekey).
+        self.topics = [*settings.input_topics, *([repartition_topic] if repartition_topic else [])]
         self.settings = settings
         self.health = health or Health()
         self._fatal: KafkaError | None = None
         # librdkafka reports "no broker answers" through error_cb only (from inside take).
-        self.consumer = Consumer({**kafka_config.worker_consumer(settings),
-                                  "error_cb": self._error})
+        self.consumer = Consumer({
+            **kafka_config.worker_consumer(settings, co_partitioned=repartition_topic is not None),
+            "error_cb": self._error})
         self._on_assign = on_assign
         self._on_revoke = on_revoke
         # What the group gave this worker, for the lag thread (never the consumer's own

@@ -378,6 +378,24 @@ def _per_worker_row(board: Dashboard) -> Dashboard:
             .span(12)
             .height(8)
         )
+        .with_panel(
+            timeseries_panel(
+                "Re-keyed events/s by worker",
+                "Events read in a partition other than their key's, forwarded to it through "
+                "the repartition topic (policies with rules that remember): a producer that "
+                "keys otherwise than auditor emit, such as the OpenLineage client (by job).",
+                "suffix: events/s",
+            )
+            .with_target(
+                query(
+                    "sum by (instance) "
+                    f"(rate(auditor_rekeyed_events_total{W}[$__rate_interval]))",
+                    "{{instance}}",
+                )
+            )
+            .span(24)
+            .height(8)
+        )
     )
 
 

@@ -74,3 +74,25 @@ def test_a_commit_in_doubt_is_retried_never_aborted_nor_sent_again() -> None:
 def test_a_fenced_worker_or_a_moved_group_stops_the_worker(error: KafkaError) -> None:
     with pytest.raises(TransactionLost):
         deliver(sink_with(Producer(error)))
+
+
+def test_a_forwarded_event_goes_in_the_batch_transaction_to_its_partition() -> None:
+    # Re-keying (auditor.stream.rekey): the forward commits with the input offset, or not.
+    produced: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    class Recording(Producer):
+        def produce(self, *args: Any, **kwargs: Any) -> None:
+            produced.append((args, kwargs))
+            self.calls.append("produce")
+
+    producer = Recording()
+    sink = sink_with(producer)
+    sink.topics["repartition"] = "g.auditor.repartition"
+    commit = Commit([TopicPartition("in", 1, 8)], object())
+    asyncio.run(sink.deliver([Output("repartition", b"acme", b"v", [("h", b"1")], 3)], commit))
+    assert producer.calls == ["begin_transaction", "produce", "send_offsets_to_transaction",
+                              "commit_transaction"]
+    ((args, kwargs),) = produced
+    assert args == ("g.auditor.repartition", b"v", b"acme")
+    assert kwargs["partition"] == 3
+    assert kwargs["headers"] == [("h", b"1")]

@@ -40,6 +40,7 @@ EXPORTED = {
         "counter", ("policy", "rule", "kind", "severity", "effect", "team")),
     "auditor_transfers_total": ("counter", ("regime", "mechanism", "destination_country")),
     "auditor_invalid_events_total": ("counter", ("reason",)),
+    "auditor_rekeyed_events_total": ("counter", ()),
     "auditor_processing_latency_seconds": ("histogram", ()),
     "auditor_event_time_lag_seconds": ("histogram", ()),
     "auditor_consumer_lag": ("gauge", ("topic", "partition")),
@@ -100,6 +101,7 @@ def run_batch(metrics: WorkerMetrics, pipeline: Pipeline, raws: list[bytes]) -> 
     for offset, raw in enumerate(raws):
         source = replace(SOURCE, offset=offset)
         for decision, reason, _ in pipeline.process(raw, None, [], source):
+            assert decision is not None  # nothing is re-keyed without rules that remember
             metrics.observe(decision, reason, source)
 
 
@@ -230,6 +232,7 @@ def test_a_transfer_under_no_regime_is_counted_as_none_as_decisions_say(engine: 
     raw = event(1, origin={"location": "aws:us-east-1"},
                 destination={"location": "aws:ap-northeast-1"})
     (decision, _, _), = pipeline.process(raw, None, [], SOURCE)
+    assert decision is not None
     assert decision.transfer is not None
     assert decision.transfer.regime == "none"
     run_batch(metrics, pipeline, [raw])
@@ -262,6 +265,15 @@ def test_alert_results_are_counted(engine: Engine) -> None:
     metrics.count_alerts("dropped", 40)
     assert [value(registry, "auditor_alerts_pushed_total", result=r)
             for r in ("sent", "failed", "dropped")] == [3, 2, 40]
+
+
+def test_re_keyed_events_are_counted(engine: Engine) -> None:
+    registry = CollectorRegistry()
+    metrics = WorkerMetrics(registry, engine)
+    assert samples(registry)[("auditor_rekeyed_events_total", ())] == 0  # a series from 0
+    metrics.count_rekeyed(3)
+    metrics.count_rekeyed(4)
+    assert value(registry, "auditor_rekeyed_events_total") == 7
 
 
 def test_violations_go_to_the_alert_hook_grouped_by_flow_after_delivery(engine: Engine) -> None:

@@ -185,3 +185,12 @@ def test_the_worker_consumer_follows_the_delivery_guarantee_and_membership() -> 
     assert producer["transaction.timeout.ms"] == producer["message.timeout.ms"] == 30_000
     assert Settings(group_id="g", worker_id="w").transactional_id() == "auditor-g-w"
     assert Settings(group_id="g", group_instance_id="s").transactional_id() == "auditor-g-s"
+
+
+def test_a_re_keying_consumer_assigns_with_range() -> None:
+    # Partition N of the input and of the repartition topic must go to one member.
+    settings = Settings(partition_assignment_strategy="roundrobin")
+    assert Settings().rekey == "auto"
+    co = kafka_config.worker_consumer(settings, co_partitioned=True)
+    assert co["partition.assignment.strategy"] == "range"
+    assert kafka_config.worker_consumer(settings)["partition.assignment.strategy"] == "roundrobin"
