@@ -71,6 +71,16 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> Prepared:
                 if rekey is not None:
                     ensure_topics(settings.bootstrap_servers, {rekey.topic: count},
                                   replication=settings.replication, client_config=config)
+            internal = [changelog_topic(settings.group_id)]
+            if rekey is not None:
+                internal.append(rekey.topic)
+            wrong = miscounted(topic_partitions(settings, config), internal, count)
+            if wrong:
+                click.echo(f"error: {'; '.join(wrong)}: partition N of these holds input "
+                           f"partition N's memory and events, so each needs the input's "
+                           f"{count}; delete it (it is made again) or give it {count}",
+                           err=True)
+                sys.exit(2)
     except BrokerConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -78,6 +88,22 @@ def prepare_topics(settings: Settings, *, memory: bool = False) -> Prepared:
         click.echo(f"error: Kafka at {settings.bootstrap_servers}: {exc}", err=True)
         sys.exit(1)
     return Prepared(cluster_id, rekey)
+
+
+def miscounted(counts: dict[str, int], topics: list[str], expected: int) -> list[str]:
+    """``topic has N partitions`` for each of ``topics`` that exists with other than
+    ``expected`` (one made before the input grew, or auto-created by a broker)."""
+    return [f"{t} has {counts[t]} partitions" for t in topics
+            if t in counts and counts[t] != expected]
+
+
+def topic_partitions(settings: Settings, config: dict[str, Any]) -> dict[str, int]:
+    """Every topic's partition count, as the cluster reports it."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(kafka_config.admin(settings.bootstrap_servers, config,
+                                           logger=logging.getLogger("auditor.broker")))
+    return {name: len(t.partitions) for name, t in admin.list_topics(timeout=30).topics.items()}
 
 
 def input_partitions(settings: Settings, config: dict[str, Any]) -> int:

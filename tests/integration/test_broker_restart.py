@@ -13,6 +13,7 @@ import pytest
 
 from auditor.broker import EmbeddedBroker, ensure_topics
 from auditor.stream.memory import changelog_topic
+from auditor.stream.rekey import repartition_topic
 from tests.integration.conftest import Cluster
 from tests.integration.test_observability import metrics_url, wait_for
 from tests.integration.test_worker import event, ids
@@ -69,12 +70,13 @@ def test_a_broker_restart_is_ridden_out(brokers: list[EmbeddedBroker], tmp_path:
         assert metric(metrics, "auditor_ready") == 0
         assert metric(metrics, "auditor_kafka_unavailable_seconds") > 0
         # The embedded broker comes back empty: its topics are made again, the memory's
-        # changelog too (Apache Kafka keeps them). The group's session expired meanwhile,
-        # so the worker rejoins and restores its memory from that changelog.
+        # changelog and the repartition topic too (Apache Kafka keeps them; Tansu would
+        # auto-create the latter with its default partition count). The group's session
+        # expired meanwhile, so the worker rejoins and restores its memory.
         again = start(brokers, port)
         ensure_topics(again.bootstrap, {t: 2 for t in (
             topics.input, topics.decisions, topics.findings, topics.dead_letter,
-            changelog_topic(topics.group))})
+            changelog_topic(topics.group), repartition_topic(topics.group))})
         after = [event(100_000 + i) for i in range(50)]
         cluster.produce(topics.input, after)
         wanted = {orjson.loads(e)["event_id"] for e in after}

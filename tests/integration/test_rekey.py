@@ -13,6 +13,7 @@ from confluent_kafka import Message
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.transport.kafka import KafkaConfig, KafkaTransport
 
+from auditor.broker import ensure_topics
 from auditor.engine import Decider, Engine, decide_all
 from auditor.intake.openlineage import FACET
 from auditor.kafka_partitioner import partition_of
@@ -186,3 +187,18 @@ def test_without_re_keying_every_change_across_partitions_is_missed(
     # The issue as it was: each change is decided where no memory of the tenant is.
     _, _, _, decisions = run(cluster, tmp_path, 1, {"AUDITOR_REKEY": "off"})
     assert [e for e, d in decisions.items() if d["verdict"] == "violation"] == []
+
+
+def test_a_repartition_topic_with_another_partition_count_is_refused(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    # Made by hand, or auto-created by a broker: its partition N would not be input N's.
+    policy = tmp_path / "memory.yaml"
+    policy.write_text(POLICY)
+    topics = cluster.topics(partitions=2)
+    ensure_topics(cluster.bootstrap, {repartition_topic(topics.group): 3})
+    worker = cluster.start_worker(topics, policy=policy)
+    assert worker.proc.wait(timeout=60) == 2
+    assert (f"error: {repartition_topic(topics.group)} has 3 partitions: partition N of "
+            "these holds input partition N's memory and events, so each needs the "
+            "input's 2") in worker.output()
