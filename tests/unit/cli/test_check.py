@@ -165,6 +165,25 @@ def test_policy_validate(tmp_path: Path) -> None:
     assert "not valid YAML" in failed.output
 
 
+def test_the_readmes_validate_command_passes_with_suites_and_included_files() -> None:
+    # `auditor policy validate policies/*.yaml`: the glob takes suites and the files the
+    # packs include (`*.declared.yaml`) as well as the packs.
+    files = sorted(str(p) for p in (ROOT / "policies").glob("*.yaml"))
+    assert any(f.endswith(".declared.yaml") for f in files)
+    result = CliRunner().invoke(main, ["policy", "validate", *files])
+    assert result.exit_code == 0, result.output
+    declared = str(ROOT / "policies" / "natterbox.declared.yaml")
+    assert (f"ok   {declared}: included by {ROOT / 'policies' / 'natterbox.yaml'} "
+            "(checked as part of it)") in result.output
+
+
+def test_an_included_file_given_alone_is_still_checked_as_a_pack() -> None:
+    declared = str(ROOT / "policies" / "natterbox.declared.yaml")
+    result = CliRunner().invoke(main, ["policy", "validate", declared])
+    assert result.exit_code == 1
+    assert "the policy needs an id" in result.output
+
+
 def test_policy_test_reports_failures(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_bytes(EXAMPLE_POLICY.read_bytes())
     (tmp_path / "p.tests.yaml").write_text("""policy: p.yaml
