@@ -22,20 +22,12 @@ from auditor.stream.rekey import H_TOPIC, repartition_topic
 from tests.integration.conftest import Cluster, Topics, WorkerProcess
 from tests.integration.test_observability import metrics_url, scrape, wait_for
 from tests.integration.test_worker_memory import readiness
+from tests.memory_pack import HOME_REGION_POLICY
 from tests.openlineage_facet import PRODUCER, AuditorDataFlowRunFacet
 
 pytestmark = pytest.mark.integration
 
-POLICY = """apiVersion: auditor/v1
-id: memory
-company: {id: me, country: DK}
-home_regions: {EU1: {locations: ["country:DE"]}, EU2: {locations: ["country:SE"]}}
-data_classes: {transcript: {}}
-purposes: {service_delivery: {}}
-rules:
-  - {id: memory.home-region, kind: home_region, description: d, severity: high, effect: deny,
-     citation: "Once set, Home Regions cannot be changed."}
-"""
+POLICY = HOME_REGION_POLICY
 PARTITIONS = 4
 TENANTS = [f"tenant-{i}" for i in range(4)]
 NAMESPACE = "recorder"

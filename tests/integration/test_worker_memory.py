@@ -15,18 +15,11 @@ from confluent_kafka import Message
 from tests.integration.conftest import Cluster
 from tests.integration.test_observability import metrics_url, wait_for
 from tests.integration.test_worker import ids, value
+from tests.memory_pack import HOME_REGION_POLICY
 
 pytestmark = pytest.mark.integration
 
-POLICY = """apiVersion: auditor/v1
-id: memory
-company: {id: me, country: DK}
-home_regions: {EU1: {locations: ["country:DE"]}, EU2: {locations: ["country:SE"]}}
-data_classes: {transcript: {}}
-purposes: {service_delivery: {}}
-rules:
-  - {id: memory.home-region, kind: home_region, description: d, severity: high, effect: deny,
-     citation: "Once set, Home Regions cannot be changed."}
+POLICY = HOME_REGION_POLICY + """\
   - {id: memory.forget-me, kind: erasure, description: d, severity: high, effect: deny,
      citation: "There is a Forget me function", params: {deadline_days: 30}}
 """

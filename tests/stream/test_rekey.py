@@ -23,19 +23,11 @@ from auditor.stream.rekey import H_INDEX, H_OFFSET, H_PARTITION, H_TOPIC, Rekey,
 from auditor.stream.settings import Settings
 from auditor.stream.sink import MemorySink
 from auditor.stream.source import Record
+from tests.memory_pack import HOME_REGION_POLICY
 
 pytestmark = [pytest.mark.stream]
 
-POLICY = """apiVersion: auditor/v1
-id: memory
-company: {id: me, country: DK}
-home_regions: {EU1: {locations: ["country:DE"]}, EU2: {locations: ["country:SE"]}}
-data_classes: {transcript: {}}
-purposes: {service_delivery: {}}
-rules:
-  - {id: memory.home-region, kind: home_region, description: d, severity: high, effect: deny,
-     citation: "Once set, Home Regions cannot be changed."}
-"""
+POLICY = HOME_REGION_POLICY
 STATELESS = """apiVersion: auditor/v1
 id: stateless
 company: {id: me, country: DK}
