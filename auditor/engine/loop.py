@@ -47,6 +47,12 @@ class Decider:
         """Decide one event given as a decoded JSON value."""
         return self.item(self.intake.read_value(value), stream, trace, clock)
 
+    def read(self, raw: bytes | Oversized, clock: float | None = None) -> Event | Invalid:
+        """``raw`` read as ``raw()`` reads it (``clock``: the input's clock, see ``item``),
+        for a caller that looks at the event before deciding it with ``item``."""
+        item = self.intake.read(raw)
+        return item if clock is None else self.intake.in_time(item, clock)
+
     def item(self, item: Event | Invalid, stream: int = 0, trace: Trace | None = None,
              clock: float | None = None) -> Step:
         """Decide an input already read by ``self.intake`` (e.g. to look at its id first)."""

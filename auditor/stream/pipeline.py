@@ -167,14 +167,11 @@ class Pipeline:
             batch = is_batch(dict(headers))
             items = batch_lines(value or b"") if batch else [(0, value or b"")]
         decider = self.decider
-        intake = decider.intake
         # The record's Kafka timestamp is its clock: no event in it may be far ahead of it.
         clock = None if source.timestamp_ms is None else source.timestamp_ms / 1000
         for index, raw in items:
             if placing is not None:
-                item = intake.read(raw)
-                if clock is not None:
-                    item = intake.in_time(item, clock)
+                item = decider.read(raw, clock)
                 # Only a valid event has a key to go by: invalid input stays here.
                 if type(item) is Event:
                     moved = placing.misplaced(item, stream)
